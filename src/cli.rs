@@ -1,0 +1,126 @@
+//! The raw command line, as clap sees it. Validation and defaults from
+//! option files happen in `config`.
+
+use clap::{ArgAction, Parser, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug, Default)]
+#[command(
+    name = "check_mysql_drift",
+    version,
+    about = "Compares the row counts of every table between a MariaDB/MySQL primary and its \
+             replica, at comparable replication positions, and reports in the Nagios/Icinga \
+             plugin format.",
+    after_help = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL (drift, cannot connect, access denied), \
+                  3 UNKNOWN (bad arguments, timeout, no verdict).\n\
+                  Ranges: [@]start:end (Monitoring Plugins syntax); `-c 0` = any difference is critical.\n\
+                  Options may also come from --extra-opts=[section][@file] (ini; argv wins).",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// Primary ("master") server, HOST[:PORT] (port 3306 by default)
+    #[arg(long, visible_alias = "primary", value_name = "HOST[:PORT]")]
+    pub master: Option<String>,
+
+    /// Replica ("slave") server, HOST[:PORT]
+    #[arg(long, visible_alias = "slave", value_name = "HOST[:PORT]")]
+    pub replica: Option<String>,
+
+    /// Default port for servers given without one
+    #[arg(short = 'P', long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// User name (also from the option file or --extra-opts)
+    #[arg(short, long)]
+    pub user: Option<String>,
+
+    /// Password. VISIBLE TO OTHER USERS in `ps`: prefer --defaults-file or MYSQL_PWD
+    #[arg(short, long, value_name = "PASSWORD", allow_hyphen_values = true)]
+    pub password: Option<String>,
+
+    /// MySQL option file; groups [client] and [check_mysql_drift] (user, password, port, ssl-ca, master, replica, ...)
+    #[arg(long, value_name = "FILE")]
+    pub defaults_file: Option<PathBuf>,
+
+    /// Read options from an ini file: [section][@file] (Monitoring Plugins extra-opts)
+    #[arg(long, value_name = "[section][@file]", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub extra_opts: Option<String>,
+
+    /// Connect with TLS
+    #[arg(long)]
+    pub ssl: bool,
+
+    /// CA certificate to verify the servers with (implies --ssl)
+    #[arg(long, value_name = "FILE")]
+    pub ssl_ca: Option<PathBuf>,
+
+    /// Verify the servers' certificate and host name (implies --ssl)
+    #[arg(long)]
+    pub ssl_verify_server_cert: bool,
+
+    /// Only databases matching this regular expression (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    pub include_db: Vec<String>,
+
+    /// Leave out databases matching this regular expression (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    pub exclude_db: Vec<String>,
+
+    /// Only tables whose `db.table` matches this regular expression (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    pub include_table: Vec<String>,
+
+    /// Leave out tables whose `db.table` matches this regular expression (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    pub exclude_table: Vec<String>,
+
+    /// WARNING range on the number of differing tables (missing tables included)
+    #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub warning: Option<String>,
+
+    /// CRITICAL range on the number of differing tables [default: 0, any difference]
+    #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub critical: Option<String>,
+
+    /// WARNING range on the largest row-count difference of one table
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub warning_rows: Option<String>,
+
+    /// CRITICAL range on the largest row-count difference of one table
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub critical_rows: Option<String>,
+
+    /// State for tables that could not be verified within the time budget
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub unverified: Option<UnverifiedState>,
+
+    /// Connections per server used for counting
+    #[arg(long, value_name = "N")]
+    pub connections: Option<usize>,
+
+    /// Seconds before the plugin gives up with UNKNOWN [default: 30]
+    #[arg(short, long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+
+    /// Output format: the plugin format, JSON, or one number (differing tables) for Zabbix
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// More detail (repeatable: -v findings and positions, -vv configuration, -vvv diagnostics)
+    #[arg(short, long, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UnverifiedState {
+    Warning,
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    #[default]
+    Nagios,
+    Json,
+    Number,
+}

@@ -1,0 +1,355 @@
+//! Resolved settings: the command line, the option file, `MYSQL_PWD` and
+//! `--extra-opts` merged and validated into one `Config`.
+
+mod extra_opts;
+mod filter;
+mod optfile;
+
+pub use extra_opts::expand as expand_extra_opts;
+pub use filter::Filter;
+pub use optfile::OptionFile;
+
+use crate::cli::{Cli, OutputFormat, UnverifiedState};
+use crate::plugin::{Range, State};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The option file groups read, later ones overriding.
+pub const OPTION_GROUPS: [&str; 2] = ["client", "check_mysql_drift"];
+pub const DEFAULT_PORT: u16 = 3306;
+pub const DEFAULT_TIMEOUT: f64 = 30.0;
+pub const DEFAULT_CONNECTIONS: usize = 2;
+pub const MAX_CONNECTIONS: usize = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Primary,
+    Replica,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Replica => "replica",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub role: Role,
+    pub host: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "{} [{}]:{}", self.role.name(), self.host, self.port)
+        } else {
+            write!(f, "{} {}:{}", self.role.name(), self.host, self.port)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub ca: Option<PathBuf>,
+    pub verify: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    pub warning: Option<Range>,
+    pub critical: Option<Range>,
+    pub warning_rows: Option<Range>,
+    pub critical_rows: Option<Range>,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub primary: Server,
+    pub replica: Server,
+    pub user: String,
+    pub password: Option<String>,
+    pub tls: Option<Tls>,
+    pub filter: Filter,
+    pub thresholds: Thresholds,
+    pub unverified: State,
+    pub connections: usize,
+    pub timeout: Duration,
+    pub output: OutputFormat,
+    pub verbosity: u8,
+}
+
+impl Config {
+    /// `env_password` is `MYSQL_PWD`, passed in so tests need not touch the
+    /// process environment.
+    pub fn resolve(cli: Cli, env_password: Option<String>) -> Result<Config> {
+        let file = match &cli.defaults_file {
+            Some(path) => OptionFile::read(path)?.merged(&OPTION_GROUPS),
+            None => HashMap::new(),
+        };
+        let get = |key: &str| file.get(key).cloned().flatten();
+        let flag = |key: &str| match file.get(key) {
+            None => Ok(false),
+            Some(None) => Ok(true),
+            Some(Some(v)) => match v.to_ascii_lowercase().as_str() {
+                "1" | "on" | "true" | "yes" => Ok(true),
+                "0" | "off" | "false" | "no" => Ok(false),
+                _ => Err(anyhow!("option file: {key}={v} is not a boolean")),
+            },
+        };
+
+        let port = match cli.port {
+            Some(p) => p,
+            None => match get("port") {
+                Some(p) => p
+                    .parse()
+                    .map_err(|_| anyhow!("option file: port={p} is not a port number"))?,
+                None => DEFAULT_PORT,
+            },
+        };
+        let master = cli
+            .master
+            .or_else(|| get("master"))
+            .or_else(|| get("primary"))
+            .or_else(|| get("host"))
+            .ok_or_else(|| anyhow!("no primary given: use --master HOST[:PORT]"))?;
+        let replica = cli
+            .replica
+            .or_else(|| get("replica"))
+            .or_else(|| get("slave"))
+            .ok_or_else(|| anyhow!("no replica given: use --replica HOST[:PORT]"))?;
+        let primary = parse_server(Role::Primary, &master, port)?;
+        let replica = parse_server(Role::Replica, &replica, port)?;
+
+        let user = cli
+            .user
+            .or_else(|| get("user"))
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| anyhow!("no user given: use -u USER or user= in the option file"))?;
+        let password = cli.password.or_else(|| get("password")).or(env_password);
+
+        let ssl_ca = cli.ssl_ca.or_else(|| get("ssl-ca").map(PathBuf::from));
+        let verify = cli.ssl_verify_server_cert || flag("ssl-verify-server-cert")?;
+        let tls = (cli.ssl || flag("ssl")? || ssl_ca.is_some() || verify)
+            .then_some(Tls { ca: ssl_ca, verify });
+        if let Some(Tls { ca: Some(ca), .. }) = &tls {
+            if !ca.is_file() {
+                bail!("--ssl-ca: cannot read {}", ca.display());
+            }
+        }
+
+        let range = |name: &str, v: Option<String>| -> Result<Option<Range>> {
+            v.map(|s| Range::parse(&s).map_err(|e| anyhow!("--{name}: {e}")))
+                .transpose()
+        };
+        let thresholds = Thresholds {
+            warning: range("warning", cli.warning)?,
+            critical: range("critical", cli.critical)?.or_else(|| Some(Range::at_most(0))),
+            warning_rows: range("warning-rows", cli.warning_rows)?,
+            critical_rows: range("critical-rows", cli.critical_rows)?,
+        };
+
+        let timeout = cli.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
+            bail!("--timeout must be between 0 and 86400 seconds, not {timeout}");
+        }
+        let connections = cli.connections.unwrap_or(DEFAULT_CONNECTIONS);
+        if !(1..=MAX_CONNECTIONS).contains(&connections) {
+            bail!("--connections must be between 1 and {MAX_CONNECTIONS}, not {connections}");
+        }
+
+        Ok(Config {
+            primary,
+            replica,
+            user,
+            password,
+            tls,
+            filter: Filter::new(
+                &cli.include_db,
+                &cli.exclude_db,
+                &cli.include_table,
+                &cli.exclude_table,
+            )?,
+            thresholds,
+            unverified: match cli.unverified.unwrap_or(UnverifiedState::Unknown) {
+                UnverifiedState::Warning => State::Warning,
+                UnverifiedState::Unknown => State::Unknown,
+            },
+            connections,
+            timeout: Duration::from_secs_f64(timeout),
+            output: cli.output.unwrap_or_default(),
+            verbosity: cli.verbose,
+        })
+    }
+}
+
+/// `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
+fn parse_server(role: Role, spec: &str, default_port: u16) -> Result<Server> {
+    let what = || {
+        format!(
+            "--{}",
+            if role == Role::Primary {
+                "master"
+            } else {
+                "replica"
+            }
+        )
+    };
+    let spec = spec.trim();
+    let (host, port) = if let Some(rest) = spec.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or_else(|| anyhow!("{}: unclosed '[' in '{spec}'", what()))?;
+        match after.strip_prefix(':') {
+            Some(p) => (h, Some(p)),
+            None if after.is_empty() => (h, None),
+            None => bail!("{}: unexpected '{after}' after ']' in '{spec}'", what()),
+        }
+    } else if spec.matches(':').count() == 1 {
+        let (h, p) = spec.split_once(':').expect("one colon");
+        (h, Some(p))
+    } else {
+        (spec, None)
+    };
+    if host.is_empty() {
+        bail!("{}: no host in '{spec}'", what());
+    }
+    let port = match port {
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .with_context(|| format!("{}: '{p}' is not a port number", what()))?,
+        None => default_port,
+    };
+    Ok(Server {
+        role,
+        host: host.to_string(),
+        port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("check_mysql_drift").chain(args.iter().copied()))
+            .unwrap()
+    }
+
+    #[test]
+    fn servers_and_ports() {
+        let s = |x: &str| parse_server(Role::Primary, x, 3306).map(|s| (s.host, s.port));
+        assert_eq!(s("db1").unwrap(), ("db1".into(), 3306));
+        assert_eq!(s("db1:3307").unwrap(), ("db1".into(), 3307));
+        assert_eq!(s("[::1]:3308").unwrap(), ("::1".into(), 3308));
+        assert_eq!(s("::1").unwrap(), ("::1".into(), 3306));
+        for bad in ["db1:x", "db1:0", "db1:70000", ":3306", "[::1", "[::1]x"] {
+            assert!(s(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c =
+            Config::resolve(cli(&["--master", "a", "--replica", "b:1", "-u", "m"]), None).unwrap();
+        assert_eq!(c.primary.port, 3306);
+        assert_eq!(c.replica.port, 1);
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert!(c.thresholds.critical.as_ref().unwrap().alerts(1.0));
+        assert!(c.thresholds.warning.is_none());
+        assert_eq!(c.unverified, State::Unknown);
+        assert!(c.tls.is_none());
+    }
+
+    #[test]
+    fn option_file_then_env_password() {
+        let dir = std::env::temp_dir().join(format!("cmd-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("my.cnf");
+        std::fs::write(&f, "[client]\nuser=fileuser\npassword=filepw\nport=3310\n[check_mysql_drift]\nreplica=r1\n").unwrap();
+        let path = f.to_str().unwrap();
+        let c = Config::resolve(
+            cli(&["--master", "p", "--defaults-file", path]),
+            Some("envpw".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.user.as_str(), c.password.as_deref()),
+            ("fileuser", Some("filepw"))
+        );
+        assert_eq!((c.replica.host.as_str(), c.replica.port), ("r1", 3310));
+        // argv wins over the file; the file over MYSQL_PWD.
+        let c = Config::resolve(
+            cli(&[
+                "--master",
+                "p",
+                "--defaults-file",
+                path,
+                "-u",
+                "x",
+                "-p",
+                "argpw",
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (c.user.as_str(), c.password.as_deref()),
+            ("x", Some("argpw"))
+        );
+        std::fs::write(&f, "[client]\nuser=fileuser\n").unwrap();
+        let c = Config::resolve(
+            cli(&["--master", "p", "--replica", "r", "--defaults-file", path]),
+            Some("envpw".into()),
+        )
+        .unwrap();
+        assert_eq!(c.password.as_deref(), Some("envpw"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn clear_errors() {
+        let e = |args: &[&str]| format!("{:#}", Config::resolve(cli(args), None).unwrap_err());
+        assert!(e(&["--replica", "r", "-u", "m"]).contains("no primary"));
+        assert!(e(&["--master", "p", "-u", "m"]).contains("no replica"));
+        assert!(e(&["--master", "p", "--replica", "r"]).contains("no user"));
+        assert!(
+            e(&["--master", "p", "--replica", "r", "-u", "m", "-w", "5:1"])
+                .starts_with("--warning: invalid range '5:1'")
+        );
+        assert!(
+            e(&["--master", "p", "--replica", "r", "-u", "m", "-t", "0"]).contains("--timeout")
+        );
+        assert!(e(&[
+            "--master",
+            "p",
+            "--replica",
+            "r",
+            "-u",
+            "m",
+            "--connections",
+            "0"
+        ])
+        .contains("--connections"));
+        assert!(e(&[
+            "--master",
+            "p",
+            "--replica",
+            "r",
+            "-u",
+            "m",
+            "--defaults-file",
+            "/nope"
+        ])
+        .contains("cannot read option file /nope"));
+    }
+}

@@ -1,0 +1,15 @@
+//! What makes this a monitoring plugin: states, threshold ranges,
+//! performance data and the output format.
+
+mod perfdata;
+mod range;
+mod render;
+mod state;
+
+pub use perfdata::Perfdata;
+pub use range::Range;
+pub use render::{sanitize, Output};
+pub use state::{Failure, State};
+
+/// The service label at the start of every status line.
+pub const LABEL: &str = "DRIFT";

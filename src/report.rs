@@ -1,0 +1,308 @@
+//! Turns an `Outcome` into what the monitoring system reads: the plugin
+//! output, JSON, or one number.
+
+use crate::check::Outcome;
+use crate::compare::Verdict;
+use crate::config::{Config, Role};
+use crate::consistency::How;
+use crate::plugin::{Output, Perfdata, State};
+use crate::snapshot::Key;
+
+/// Figures of one run, shared by every output format.
+#[derive(Debug, Default)]
+pub struct Figures {
+    pub tables: u64,
+    pub drifted: u64,
+    pub missing_on_replica: u64,
+    pub missing_on_primary: u64,
+    pub max_row_diff: u64,
+    pub unverified: u64,
+    pub unreadable: u64,
+}
+
+pub fn figures(o: &Outcome) -> Figures {
+    let mut f = Figures::default();
+    for (key, v) in &o.comparison.verdicts {
+        if !key.is_database() {
+            f.tables += 1;
+        }
+        match v {
+            Verdict::Match(_) => {}
+            Verdict::Drift {
+                primary, replica, ..
+            } => {
+                f.drifted += 1;
+                f.max_row_diff = f.max_row_diff.max(primary.abs_diff(*replica));
+            }
+            Verdict::Missing { on } => {
+                f.drifted += 1;
+                match on {
+                    Role::Replica => f.missing_on_replica += 1,
+                    Role::Primary => f.missing_on_primary += 1,
+                }
+            }
+            Verdict::Unverified { .. } => f.unverified += 1,
+            Verdict::Unreadable { .. } => f.unreadable += 1,
+        }
+    }
+    f
+}
+
+fn signed(primary: u64, replica: u64) -> String {
+    let d = replica as i128 - primary as i128;
+    if d >= 0 {
+        format!("+{d}")
+    } else {
+        d.to_string()
+    }
+}
+
+/// One finding, as a long-output line; `None` for a match.
+pub fn finding(key: &Key, v: &Verdict, o: &Outcome) -> Option<String> {
+    Some(match v {
+        Verdict::Match(_) => return None,
+        Verdict::Drift { primary, replica, how } => {
+            let how = match (how, &o.primary_position) {
+                (How::SamePoint, Some(p)) => format!("verified at GTID {p}"),
+                (How::SamePoint, None) => "verified at one replication position".into(),
+                _ => "confirmed in two rounds while the primary's count stood still".into(),
+            };
+            format!("{key}: primary {primary}, replica {replica} ({}), {how}", signed(*primary, *replica))
+        }
+        Verdict::Missing { on } => format!("{key}: missing on the {}", on.name()),
+        Verdict::Unverified { primary, replica } if !o.ordered => format!(
+            "{key}: unverified: primary {primary}, replica {replica}, read without comparable replication positions"
+        ),
+        Verdict::Unverified { primary, replica } => format!(
+            "{key}: unverified: counts kept moving during every re-check (last: primary {primary}, replica {replica})"
+        ),
+        Verdict::Unreadable { side, error } => format!("{key}: cannot count on the {}: {error}", side.name()),
+    })
+}
+
+fn positions(o: &Outcome) -> String {
+    match (&o.primary_position, &o.replica_position, o.ordered) {
+        (_, _, false) => {
+            "counts read without comparable replication positions (no GTID wait possible)".into()
+        }
+        (Some(p), Some(r), _) if p.same_point(r) => format!("verified at GTID {p}"),
+        (Some(p), Some(r), _) => format!("primary snapshot at GTID {p}, replica at {r}"),
+        (Some(p), None, _) => format!("primary snapshot at GTID {p}, replica waited for it"),
+        _ => "replication positions unknown".into(),
+    }
+}
+
+pub fn state(f: &Figures, cfg: &Config) -> State {
+    let t = &cfg.thresholds;
+    let check = |range: &Option<crate::plugin::Range>, v: u64, s: State| {
+        if range.as_ref().is_some_and(|r| r.alerts(v as f64)) {
+            s
+        } else {
+            State::Ok
+        }
+    };
+    let mut state = State::Ok
+        .merge(check(&t.warning, f.drifted, State::Warning))
+        .merge(check(&t.critical, f.drifted, State::Critical))
+        .merge(check(&t.warning_rows, f.max_row_diff, State::Warning))
+        .merge(check(&t.critical_rows, f.max_row_diff, State::Critical));
+    if f.unverified > 0 {
+        state = state.merge(cfg.unverified);
+    }
+    if f.unreadable > 0 {
+        state = state.merge(State::Unknown);
+    }
+    state
+}
+
+pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
+    let f = figures(o);
+    let state = state(&f, cfg);
+    let findings: Vec<String> = o
+        .comparison
+        .verdicts
+        .iter()
+        .filter_map(|(k, v)| finding(k, v, o))
+        .collect();
+    let mut summary = if f.drifted > 0 {
+        let names: Vec<String> = o
+            .comparison
+            .verdicts
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Verdict::Drift {
+                    primary, replica, ..
+                } => Some(format!("{k} {}", signed(*primary, *replica))),
+                Verdict::Missing { on } => Some(format!("{k} missing on {}", on.name())),
+                _ => None,
+            })
+            .take(3)
+            .collect();
+        let more = if f.drifted > 3 { ", ..." } else { "" };
+        format!(
+            "{} of {} tables differ ({}{more})",
+            f.drifted,
+            f.tables,
+            names.join(", ")
+        )
+    } else {
+        let matched = f.tables - f.unverified - f.unreadable;
+        format!("{matched} of {} tables match", f.tables)
+    };
+    if f.unverified > 0 {
+        summary.push_str(&format!(", {} unverified", f.unverified));
+    }
+    if f.unreadable > 0 {
+        summary.push_str(&format!(", {} unreadable", f.unreadable));
+    }
+    summary.push_str(&format!(", {}", positions(o)));
+
+    let t = &cfg.thresholds;
+    let ahead = match (&o.primary_position, &o.replica_position) {
+        (Some(p), Some(r)) => Perfdata::count("replica_ahead", r.ahead_of(p)),
+        _ => Perfdata::count("replica_ahead", 0).unknown(),
+    };
+    let perfdata = vec![
+        Perfdata::count("tables", f.tables),
+        Perfdata::count("drifted", f.drifted).thresholds(t.warning.as_ref(), t.critical.as_ref()),
+        Perfdata::count("missing_on_replica", f.missing_on_replica),
+        Perfdata::count("missing_on_primary", f.missing_on_primary),
+        Perfdata::count("max_row_diff", f.max_row_diff)
+            .thresholds(t.warning_rows.as_ref(), t.critical_rows.as_ref()),
+        Perfdata::count("rows_primary", o.comparison.rows_primary),
+        Perfdata::count("rows_replica", o.comparison.rows_replica),
+        Perfdata::count("unverified", f.unverified),
+        Perfdata::count("unreadable", f.unreadable),
+        Perfdata::count("rechecks", o.comparison.rechecks),
+        ahead,
+        Perfdata::seconds("time", o.elapsed.as_secs_f64()),
+    ];
+    let mut long = findings;
+    if cfg.verbosity >= 1 {
+        long.push(format!(
+            "{} round(s), {} table re-check(s); {}",
+            o.rounds,
+            o.comparison.rechecks,
+            positions(o)
+        ));
+    }
+    if cfg.verbosity >= 2 {
+        long.push(format!(
+            "primary {}, replica {}, user {}, {} connection(s) per server, timeout {}s, tls {}",
+            cfg.primary,
+            cfg.replica,
+            cfg.user,
+            cfg.connections,
+            cfg.timeout.as_secs_f64(),
+            if cfg.tls.is_some() { "on" } else { "off" }
+        ));
+    }
+    if cfg.verbosity >= 3 {
+        for (k, v) in &o.comparison.verdicts {
+            if let Verdict::Match(how) = v {
+                long.push(format!("{k}: match ({how:?})"));
+            }
+        }
+    }
+    Output {
+        state,
+        summary,
+        perfdata,
+        long,
+    }
+}
+
+/// JSON for Zabbix's JSONPath preprocessing and other scripts.
+pub fn json(o: &Outcome, cfg: &Config) -> (State, String) {
+    let out = nagios(o, cfg);
+    let f = figures(o);
+    let findings: Vec<String> = o
+        .comparison
+        .verdicts
+        .iter()
+        .filter(|(_, v)| !matches!(v, Verdict::Match(_)))
+        .map(|(k, v)| {
+            format!(
+                "{{\"database\":{},\"table\":{},\"finding\":{}}}",
+                json_str(&k.db),
+                if k.is_database() {
+                    "null".into()
+                } else {
+                    json_str(&k.table)
+                },
+                json_str(&finding(k, v, o).unwrap_or_default())
+            )
+        })
+        .collect();
+    let pos = |p: &Option<crate::consistency::GtidPos>| {
+        p.as_ref()
+            .map_or("null".into(), |p| json_str(&p.to_string()))
+    };
+    let text = format!(
+        "{{\"state\":\"{}\",\"code\":{},\"summary\":{},\"tables\":{},\"drifted\":{},\"missing_on_replica\":{},\
+         \"missing_on_primary\":{},\"max_row_diff\":{},\"rows_primary\":{},\"rows_replica\":{},\"unverified\":{},\
+         \"unreadable\":{},\"rechecks\":{},\"primary_position\":{},\"replica_position\":{},\"time\":{:.3},\"findings\":[{}]}}\n",
+        out.state,
+        out.state.code(),
+        json_str(&out.summary),
+        f.tables,
+        f.drifted,
+        f.missing_on_replica,
+        f.missing_on_primary,
+        f.max_row_diff,
+        o.comparison.rows_primary,
+        o.comparison.rows_replica,
+        f.unverified,
+        f.unreadable,
+        o.comparison.rechecks,
+        pos(&o.primary_position),
+        pos(&o.replica_position),
+        o.elapsed.as_secs_f64(),
+        findings.join(",")
+    );
+    (out.state, text)
+}
+
+/// A verdict-less answer in JSON.
+pub fn json_error(state: State, message: &str) -> String {
+    format!(
+        "{{\"state\":\"{state}\",\"code\":{},\"summary\":{}}}\n",
+        state.code(),
+        json_str(message)
+    )
+}
+
+pub fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escaping() {
+        assert_eq!(json_str("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+    }
+
+    #[test]
+    fn signed_differences() {
+        assert_eq!(signed(1007, 1014), "+7");
+        assert_eq!(signed(10, 3), "-7");
+        assert_eq!(signed(0, 0), "+0");
+    }
+}

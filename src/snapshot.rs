@@ -1,0 +1,480 @@
+//! Reading one server: a read-only session, the table listing, consistent
+//! snapshots with their replication position, and batched row counts.
+
+use crate::config::{Config, Filter, Role, Server};
+use crate::consistency::GtidPos;
+use crate::plugin::{Failure, State};
+use anyhow::{anyhow, Context, Result};
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder, SslOpts};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A database (`table` empty: no table may have an empty name) or a table.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub db: String,
+    pub table: String,
+}
+
+impl Key {
+    pub fn is_database(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_database() {
+            write!(f, "database {}", self.db)
+        } else {
+            write!(f, "{}.{}", self.db, self.table)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    /// Snapshots cover it (InnoDB and friends); MyISAM, Aria, MEMORY... do not.
+    pub transactional: bool,
+    /// `information_schema` estimate: only to count big tables first.
+    pub estimated_rows: u64,
+}
+
+/// Databases and data tables of one server, after the filter.
+pub type Listing = BTreeMap<Key, TableInfo>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    MariaDb,
+    MySql,
+}
+
+/// The connections the plugin has open, so that a timeout can kill
+/// whatever they are running.
+#[derive(Default)]
+pub struct Registry {
+    pub ids: Mutex<Vec<(Role, u32)>>,
+}
+
+pub struct Session {
+    conn: Conn,
+    pub server: Server,
+    pub flavor: Flavor,
+}
+
+fn quote(ident: &str) -> String {
+    format!("`{}`", ident.replace('`', "``"))
+}
+
+fn opts(cfg: &Config, server: &Server, connect_timeout: Duration) -> OptsBuilder {
+    let mut b = OptsBuilder::new()
+        .ip_or_hostname(Some(server.host.clone()))
+        .tcp_port(server.port)
+        .user(Some(cfg.user.clone()))
+        .pass(cfg.password.clone())
+        .prefer_socket(false)
+        .tcp_connect_timeout(Some(connect_timeout))
+        // A backstop behind the server-side limits and the watchdog.
+        .read_timeout(Some(cfg.timeout + Duration::from_secs(5)))
+        .write_timeout(Some(cfg.timeout + Duration::from_secs(5)))
+        .stmt_cache_size(0);
+    if let Some(tls) = &cfg.tls {
+        let mut ssl = SslOpts::default();
+        if let Some(ca) = &tls.ca {
+            ssl = ssl.with_root_cert_path(Some(ca.clone()));
+        }
+        if !tls.verify {
+            ssl = ssl
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true);
+        }
+        b = b.ssl_opts(ssl);
+    }
+    b
+}
+
+/// Connection failures are CRITICAL: the guidelines treat a server that
+/// cannot be reached as a problem, not as a missing verdict.
+fn connect_failure(server: &Server, e: mysql::Error) -> anyhow::Error {
+    let why = match &e {
+        mysql::Error::MySqlError(m) => m.message.clone(),
+        mysql::Error::IoError(io) => io.to_string(),
+        other => other.to_string(),
+    };
+    anyhow!(Failure::new(
+        State::Critical,
+        format!("cannot connect to {server}: {why}")
+    ))
+}
+
+impl Session {
+    pub fn connect(
+        cfg: &Config,
+        server: &Server,
+        deadline: Instant,
+        registry: &Registry,
+    ) -> Result<Session> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let conn = Conn::new(opts(cfg, server, left.min(Duration::from_secs(15))))
+            .map_err(|e| connect_failure(server, e))?;
+        let mut s = Session {
+            conn,
+            server: server.clone(),
+            flavor: Flavor::MySql,
+        };
+        registry
+            .ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((server.role, s.conn.connection_id()));
+        // Read-only, and every statement bounded on the server side by the
+        // whole budget: nothing of ours outlives the plugin.
+        let limit = cfg.timeout.as_secs_f64();
+        let version: Option<String> = s
+            .conn
+            .query_first("SELECT VERSION()")
+            .map_err(|e| s.err("SELECT VERSION()", e))?;
+        if version.is_some_and(|v| v.contains("MariaDB")) {
+            s.flavor = Flavor::MariaDb;
+        }
+        let setup = match s.flavor {
+            Flavor::MariaDb => format!("SET SESSION max_statement_time = {limit:.3}"),
+            Flavor::MySql => format!(
+                "SET SESSION max_execution_time = {}",
+                (limit * 1000.0) as u64
+            ),
+        };
+        for stmt in [
+            "SET NAMES utf8mb4",
+            "SET SESSION TRANSACTION READ ONLY",
+            &setup,
+        ] {
+            s.conn
+                .query_drop(stmt)
+                .with_context(|| format!("{server}: {stmt}"))?;
+        }
+        Ok(s)
+    }
+
+    fn err(&self, what: &str, e: mysql::Error) -> anyhow::Error {
+        anyhow!("{}: {what}: {}", self.server, mysql_message(&e))
+    }
+
+    /// All databases and data tables that pass the filter, with one
+    /// `information_schema` query for the tables.
+    pub fn list(&mut self, filter: &Filter) -> Result<Listing> {
+        let mut out = Listing::new();
+        let dbs: Vec<String> = self
+            .conn
+            .query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
+            .map_err(|e| self.err("listing databases", e))?;
+        for db in dbs.into_iter().filter(|d| filter.database(d)) {
+            out.insert(
+                Key {
+                    db,
+                    table: String::new(),
+                },
+                TableInfo {
+                    transactional: true,
+                    estimated_rows: 0,
+                },
+            );
+        }
+        let rows: Vec<(String, String, String, u64)> = self
+            .conn
+            .query(
+                "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(ENGINE, ''), COALESCE(TABLE_ROWS, 0) \
+                 FROM information_schema.TABLES \
+                 WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+            )
+            .map_err(|e| self.err("listing tables", e))?;
+        for (db, table, engine, rows) in rows {
+            if filter.table(&db, &table) {
+                let transactional = matches!(
+                    engine.to_ascii_lowercase().as_str(),
+                    "innodb" | "rocksdb" | "tokudb"
+                );
+                out.insert(
+                    Key { db, table },
+                    TableInfo {
+                        transactional,
+                        estimated_rows: rows,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn begin_snapshot(&mut self) -> Result<()> {
+        self.conn
+            .query_drop("ROLLBACK")
+            .map_err(|e| self.err("ROLLBACK", e))?;
+        self.conn
+            .query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+            .map_err(|e| self.err("starting a consistent snapshot", e))
+    }
+
+    pub fn end_snapshot(&mut self) -> Result<()> {
+        self.conn
+            .query_drop("ROLLBACK")
+            .map_err(|e| self.err("ROLLBACK", e))
+    }
+
+    /// The primary's GTID position of the open snapshot (MariaDB with a
+    /// binary log), else `None`.
+    pub fn primary_snapshot_position(&mut self) -> Result<Option<GtidPos>> {
+        if self.flavor != Flavor::MariaDb {
+            return Ok(None);
+        }
+        let rows: Vec<(String, String)> = self
+            .conn
+            .query("SHOW SESSION STATUS LIKE 'binlog_snapshot_%'")
+            .map_err(|e| self.err("reading the snapshot's binlog position", e))?;
+        let get = |n: &str| {
+            rows.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.clone())
+        };
+        let (Some(file), Some(pos)) =
+            (get("Binlog_snapshot_file"), get("Binlog_snapshot_position"))
+        else {
+            return Ok(None);
+        };
+        if file.is_empty() {
+            return Ok(None);
+        }
+        let gtid: Option<Option<String>> = self
+            .conn
+            .exec_first("SELECT BINLOG_GTID_POS(?, ?)", (file, pos))
+            .map_err(|e| self.err("BINLOG_GTID_POS", e))?;
+        gtid.flatten()
+            .map(|g| GtidPos::parse(&g).map_err(|e| anyhow!("{}: {e}", self.server)))
+            .transpose()
+    }
+
+    /// The primary's current binlog GTID position.
+    pub fn binlog_position(&mut self) -> Result<Option<GtidPos>> {
+        if self.flavor != Flavor::MariaDb {
+            return Ok(None);
+        }
+        let g: Option<Option<String>> = self
+            .conn
+            .query_first("SELECT @@GLOBAL.gtid_binlog_pos")
+            .map_err(|e| self.err("reading @@gtid_binlog_pos", e))?;
+        g.flatten()
+            .map(|g| GtidPos::parse(&g).map_err(|e| anyhow!("{}: {e}", self.server)))
+            .transpose()
+    }
+
+    /// The replica's applied position as its open snapshot sees it: the
+    /// `mysql.gtid_slave_pos` table is updated in the same transaction as
+    /// the replicated changes, so inside a snapshot it is frozen with them.
+    /// `None` when it cannot be read (MySQL, or no SELECT on it).
+    pub fn replica_snapshot_position(&mut self) -> Option<GtidPos> {
+        if self.flavor != Flavor::MariaDb {
+            return None;
+        }
+        let rows: Vec<(u32, u32, u64)> = self
+            .conn
+            .query(
+                "SELECT g.domain_id, g.server_id, g.seq_no FROM mysql.gtid_slave_pos g \
+                 JOIN (SELECT domain_id, MAX(sub_id) AS sub_id FROM mysql.gtid_slave_pos GROUP BY domain_id) m \
+                 USING (domain_id, sub_id)",
+            )
+            .ok()?;
+        let text: Vec<String> = rows
+            .iter()
+            .map(|(d, s, n)| format!("{d}-{s}-{n}"))
+            .collect();
+        GtidPos::parse(&text.join(",")).ok()
+    }
+
+    /// Waits until the replica has applied `pos`. `Ok(false)` on timeout.
+    pub fn wait_for(&mut self, pos: &GtidPos, timeout: Duration) -> Result<bool> {
+        let r: Option<Option<i64>> = self
+            .conn
+            .exec_first(
+                "SELECT MASTER_GTID_WAIT(?, ?)",
+                (pos.to_string(), timeout.as_secs_f64()),
+            )
+            .map_err(|e| self.err("MASTER_GTID_WAIT", e))?;
+        Ok(r.flatten() == Some(0))
+    }
+
+    pub fn replica_applied(&mut self) -> Option<GtidPos> {
+        let g: Option<Option<String>> = self
+            .conn
+            .query_first("SELECT @@GLOBAL.gtid_slave_pos")
+            .ok()?;
+        GtidPos::parse(&g.flatten()?).ok()
+    }
+
+    /// `Slave_running` (needs no privilege), and what `SHOW SLAVE STATUS`
+    /// adds where the account has SLAVE MONITOR (silently nothing otherwise).
+    pub fn replication_state(&mut self) -> Result<(bool, Option<String>)> {
+        let running: Option<(String, String)> = self
+            .conn
+            .query_first("SHOW GLOBAL STATUS LIKE 'Slave_running'")
+            .map_err(|e| self.err("reading Slave_running", e))?;
+        let running = running.is_some_and(|(_, v)| v.eq_ignore_ascii_case("ON"));
+        let detail = self
+            .conn
+            .query_iter("SHOW SLAVE STATUS")
+            .ok()
+            .and_then(|mut res| {
+                let row = res.next()?.ok()?;
+                let get = |name: &str| -> Option<String> {
+                    let i = row
+                        .columns_ref()
+                        .iter()
+                        .position(|c| c.name_str() == name)?;
+                    row.as_ref(i)
+                        .and_then(|v| mysql::from_value_opt::<String>(v.clone()).ok())
+                };
+                let mut parts = Vec::new();
+                for (label, col) in [
+                    ("IO thread", "Slave_IO_Running"),
+                    ("SQL thread", "Slave_SQL_Running"),
+                ] {
+                    if let Some(v) = get(col) {
+                        parts.push(format!("{label} {v}"));
+                    }
+                }
+                for col in ["Last_IO_Error", "Last_SQL_Error"] {
+                    if let Some(v) = get(col).filter(|v| !v.is_empty()) {
+                        parts.push(format!("{col}: {v}"));
+                    }
+                }
+                if let Some(v) = get("Seconds_Behind_Master") {
+                    parts.push(format!("{v} s behind"));
+                }
+                Some(parts.join(", "))
+            });
+        Ok((running, detail))
+    }
+
+    /// Exact `COUNT(*)` of each table, many per statement
+    /// (`SELECT i, COUNT(*) FROM a UNION ALL ...`). A batch that fails is
+    /// retried table by table so that an unreadable table is named alone.
+    pub fn count(&mut self, tables: &[&Key]) -> Result<Vec<(Key, Result<u64, String>)>> {
+        let mut out = Vec::with_capacity(tables.len());
+        if tables.is_empty() {
+            return Ok(out);
+        }
+        let sql = count_sql(tables);
+        match self.conn.query::<(usize, u64), _>(&sql) {
+            Ok(rows) => {
+                let mut counts = vec![None; tables.len()];
+                for (i, n) in rows {
+                    if let Some(slot) = counts.get_mut(i) {
+                        *slot = Some(n);
+                    }
+                }
+                for (k, n) in tables.iter().zip(counts) {
+                    out.push((
+                        (*k).clone(),
+                        n.ok_or_else(|| "no count returned".to_string()),
+                    ));
+                }
+            }
+            Err(e) if tables.len() > 1 && is_table_error(&e) => {
+                for k in tables {
+                    let mut one = self.count(&[k])?;
+                    out.append(&mut one);
+                }
+            }
+            Err(e) if is_table_error(&e) => {
+                out.push(((*tables[0]).clone(), Err(mysql_message(&e))))
+            }
+            Err(e) => return Err(self.err(&format!("counting rows of {}", tables[0]), e)),
+        }
+        Ok(out)
+    }
+}
+
+fn count_sql(tables: &[&Key]) -> String {
+    let mut sql = String::with_capacity(tables.len() * 64);
+    for (i, k) in tables.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(" UNION ALL ");
+        }
+        sql.push_str(&format!(
+            "SELECT {i}, COUNT(*) FROM {}.{}",
+            quote(&k.db),
+            quote(&k.table)
+        ));
+    }
+    sql
+}
+
+/// Errors about one table (privilege, missing or broken table) rather than
+/// about the session: the rest of the run goes on.
+fn is_table_error(e: &mysql::Error) -> bool {
+    match e {
+        // 1142 table access denied, 1146 no such table, 1814 tablespace
+        // discarded, 1932 table doesn't exist in engine, 1030/1033/1034
+        // storage engine errors, 1194/1195 crashed, 1812 tablespace missing,
+        // 1286 unknown storage engine, 4047 InnoDB refuses (corrupt).
+        mysql::Error::MySqlError(m) => {
+            matches!(
+                m.code,
+                1142 | 1146 | 1814 | 1932 | 1030 | 1033 | 1034 | 1194 | 1195 | 1812 | 1286 | 4047
+            )
+        }
+        _ => false,
+    }
+}
+
+pub fn mysql_message(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(m) => format!("{} (error {})", m.message, m.code),
+        other => other.to_string(),
+    }
+}
+
+/// Kills the given connections of ours (`KILL` of one's own connections
+/// needs no privilege), each server reached through a fresh session.
+pub fn kill_connections(cfg: &Config, server: &Server, ids: &[u32]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut conn = Conn::new(
+        opts(cfg, server, Duration::from_secs(1)).read_timeout(Some(Duration::from_secs(2))),
+    )
+    .map_err(|e| connect_failure(server, e))?;
+    for id in ids {
+        // An id already gone is fine.
+        let _ = conn.query_drop(format!("KILL {id}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_doubles_backticks() {
+        assert_eq!(quote("a`b"), "`a``b`");
+        assert_eq!(quote("sp ace-ü"), "`sp ace-ü`");
+    }
+
+    #[test]
+    fn batched_sql() {
+        let a = Key {
+            db: "d".into(),
+            table: "t`1".into(),
+        };
+        let b = Key {
+            db: "e f".into(),
+            table: "g".into(),
+        };
+        assert_eq!(
+            count_sql(&[&a, &b]),
+            "SELECT 0, COUNT(*) FROM `d`.`t``1` UNION ALL SELECT 1, COUNT(*) FROM `e f`.`g`"
+        );
+    }
+}

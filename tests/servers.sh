@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Brings up (or down) a private MariaDB primary + replica pair on loopback for
+# check_mysql_drift's tests and demo. Not the system service: two mariadbd
+# processes of our own, each with a datadir under $DRIFT_TEST_DIR, stopped by
+# their pid files. Idempotent: "up" on a running pair only re-checks it.
+#
+#   tests/servers.sh up | down | status | env
+#
+# Ports: primary 127.0.0.1:$DRIFT_PRIMARY_PORT (13306), replica :$DRIFT_REPLICA_PORT (13307).
+# Accounts: monitor/$DRIFT_MONITOR_PASSWORD (SELECT, SHOW DATABASES: the mission's
+# read-only grant) and admin/$DRIFT_ADMIN_PASSWORD (ALL, for the tests' own setup).
+set -euo pipefail
+
+DIR=${DRIFT_TEST_DIR:-/tmp/check_mysql_drift-servers}
+PRIMARY_PORT=${DRIFT_PRIMARY_PORT:-13306}
+REPLICA_PORT=${DRIFT_REPLICA_PORT:-13307}
+MONITOR_PASSWORD=${DRIFT_MONITOR_PASSWORD:-monitor-pw}
+ADMIN_PASSWORD=${DRIFT_ADMIN_PASSWORD:-admin-pw}
+REPL_PASSWORD=repl-pw
+
+log() { printf 'servers.sh: %s\n' "$*" >&2; }
+
+install_packages() {
+  if command -v mariadbd >/dev/null && command -v mariadb >/dev/null && command -v mariadb-install-db >/dev/null; then
+    return
+  fi
+  log "installing mariadb-server and mariadb-client from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # policy-rc.d keeps the package from starting the system service: we run our own.
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    created_policy=1
+  fi
+  apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >/dev/null
+  ((created_policy)) && rm -f "$policy"
+  return 0
+}
+
+# sql NAME STATEMENTS: runs as root over the instance's own socket.
+sql() {
+  local name=$1
+  shift
+  mariadb --no-defaults -S "$DIR/$name/mysqld.sock" -uroot -N -B -e "$*"
+}
+
+is_up() {
+  local name=$1
+  [[ -f $DIR/$name/mysqld.pid ]] && kill -0 "$(cat "$DIR/$name/mysqld.pid")" 2>/dev/null &&
+    mariadb-admin --no-defaults -S "$DIR/$name/mysqld.sock" -uroot ping >/dev/null 2>&1
+}
+
+start_instance() {
+  local name=$1 port=$2 server_id=$3
+  local d=$DIR/$name
+  if is_up "$name"; then
+    return
+  fi
+  mkdir -p "$d"
+  cat >"$d/my.cnf" <<EOF
+[mariadbd]
+datadir=$d/data
+socket=$d/mysqld.sock
+pid-file=$d/mysqld.pid
+log-error=$d/error.log
+bind-address=127.0.0.1
+port=$port
+server-id=$server_id
+log-bin=$d/data/binlog
+log-slave-updates=ON
+binlog-format=MIXED
+gtid-strict-mode=ON
+skip-name-resolve
+character-set-server=utf8mb4
+collation-server=utf8mb4_unicode_ci
+innodb-buffer-pool-size=256M
+innodb-log-file-size=128M
+innodb-flush-log-at-trx-commit=2
+sync-binlog=0
+max-connections=500
+table-open-cache=4000
+open-files-limit=65535
+EOF
+  if [[ ! -d $d/data/mysql ]]; then
+    log "initialising $name datadir in $d/data"
+    mariadb-install-db --defaults-file="$d/my.cnf" --user=root --skip-test-db \
+      --auth-root-authentication-method=socket >"$d/install.log" 2>&1 ||
+      { cat "$d/install.log" >&2; exit 1; }
+  fi
+  log "starting $name on 127.0.0.1:$port"
+  # setsid: the server outlives the shell that started it and ignores its signals.
+  setsid mariadbd --defaults-file="$d/my.cnf" --user=root </dev/null >/dev/null 2>&1 &
+  local i
+  for ((i = 0; i < 120; i++)); do
+    is_up "$name" && return
+    sleep 0.5
+  done
+  log "$name did not start; its error log:"
+  tail -n 30 "$d/error.log" >&2
+  exit 1
+}
+
+configure_pair() {
+  # Accounts are made on each server with sql_log_bin=0 so that the
+  # replica's GTID history holds only what it replicated.
+  local users="
+    SET SESSION sql_log_bin=0;
+    CREATE USER IF NOT EXISTS 'admin'@'127.0.0.1' IDENTIFIED BY '$ADMIN_PASSWORD';
+    GRANT ALL ON *.* TO 'admin'@'127.0.0.1' WITH GRANT OPTION;
+    CREATE USER IF NOT EXISTS 'monitor'@'%' IDENTIFIED BY '$MONITOR_PASSWORD';
+    GRANT SELECT, SHOW DATABASES ON *.* TO 'monitor'@'%';
+    CREATE USER IF NOT EXISTS 'repl'@'127.0.0.1' IDENTIFIED BY '$REPL_PASSWORD';
+    GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';"
+  sql primary "$users"
+  sql replica "$users"
+  local running
+  running=$(sql replica "SHOW GLOBAL STATUS LIKE 'Slave_running'" | awk '{print $2}')
+  if [[ $running != ON ]]; then
+    log "starting GTID replication primary -> replica"
+    sql replica "STOP SLAVE;
+      CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$PRIMARY_PORT,
+        MASTER_USER='repl', MASTER_PASSWORD='$REPL_PASSWORD',
+        MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1;
+      START SLAVE;"
+  fi
+  local i
+  for ((i = 0; i < 60; i++)); do
+    running=$(sql replica "SHOW GLOBAL STATUS LIKE 'Slave_running'" | awk '{print $2}')
+    [[ $running == ON ]] && return
+    sleep 0.5
+  done
+  log "replication did not start:"
+  sql replica "SHOW SLAVE STATUS\G" >&2
+  exit 1
+}
+
+stop_instance() {
+  local name=$1 pidfile=$DIR/$1/mysqld.pid
+  [[ -f $pidfile ]] || return 0
+  local pid
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name (pid $pid)"
+    kill "$pid"
+    local i
+    for ((i = 0; i < 120; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  fi
+  rm -f "$pidfile"
+}
+
+print_env() {
+  cat <<EOF
+export DRIFT_TEST_DIR=$DIR
+export DRIFT_PRIMARY_PORT=$PRIMARY_PORT
+export DRIFT_REPLICA_PORT=$REPLICA_PORT
+export DRIFT_MONITOR_PASSWORD=$MONITOR_PASSWORD
+export DRIFT_ADMIN_PASSWORD=$ADMIN_PASSWORD
+EOF
+}
+
+case ${1:-up} in
+  up)
+    install_packages
+    start_instance primary "$PRIMARY_PORT" 1
+    start_instance replica "$REPLICA_PORT" 2
+    configure_pair
+    log "pair up: primary 127.0.0.1:$PRIMARY_PORT, replica 127.0.0.1:$REPLICA_PORT (dir $DIR)"
+    ;;
+  down)
+    stop_instance replica
+    stop_instance primary
+    ;;
+  reset)
+    "$0" down
+    rm -rf "$DIR"
+    ;;
+  status)
+    for n in primary replica; do
+      if is_up "$n"; then echo "$n: up"; else echo "$n: down"; fi
+    done
+    ;;
+  env) print_env ;;
+  *)
+    echo "usage: $0 up|down|reset|status|env" >&2
+    exit 3
+    ;;
+esac
