@@ -15,6 +15,8 @@ pub struct Figures {
     pub drifted: u64,
     pub missing_on_replica: u64,
     pub missing_on_primary: u64,
+    /// Databases present on one side only (also in `drifted`).
+    pub databases_one_sided: u64,
     pub max_row_diff: u64,
     pub unverified: u64,
     pub unreadable: u64,
@@ -36,6 +38,7 @@ pub fn figures(o: &Outcome) -> Figures {
             }
             Verdict::Missing { on } => {
                 f.drifted += 1;
+                f.databases_one_sided += u64::from(key.is_database());
                 match on {
                     Role::Replica => f.missing_on_replica += 1,
                     Role::Primary => f.missing_on_primary += 1,
@@ -139,9 +142,14 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
             .take(3)
             .collect();
         let more = if f.drifted > 3 { ", ..." } else { "" };
+        let dbs = match f.databases_one_sided {
+            0 => String::new(),
+            1 => " and 1 database is on one side only".into(),
+            n => format!(" and {n} databases are on one side only"),
+        };
         format!(
-            "{} of {} tables differ ({}{more})",
-            f.drifted,
+            "{} of {} tables differ{dbs} ({}{more})",
+            f.drifted - f.databases_one_sided,
             f.tables,
             names.join(", ")
         )

@@ -1,0 +1,242 @@
+//! The real primary + replica pair that `tests/servers.sh up` starts, and
+//! the built plugin run against it with a scrubbed environment.
+#![allow(dead_code)]
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder};
+use std::process::{Command, Stdio};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+pub fn primary_port() -> u16 {
+    env_or("DRIFT_PRIMARY_PORT", "13306").parse().unwrap()
+}
+pub fn replica_port() -> u16 {
+    env_or("DRIFT_REPLICA_PORT", "13307").parse().unwrap()
+}
+pub fn monitor_password() -> String {
+    env_or("DRIFT_MONITOR_PASSWORD", "monitor-pw")
+}
+pub fn primary_addr() -> String {
+    format!("127.0.0.1:{}", primary_port())
+}
+pub fn replica_addr() -> String {
+    format!("127.0.0.1:{}", replica_port())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Side {
+    Primary,
+    Replica,
+}
+
+/// Tests that stop replication or servers take this for writing; the
+/// others for reading, so that they never see a disrupted pair.
+static PAIR: RwLock<()> = RwLock::new(());
+
+pub fn shared() -> RwLockReadGuard<'static, ()> {
+    PAIR.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
+    PAIR.write().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn admin(side: Side) -> Conn {
+    let port = match side {
+        Side::Primary => primary_port(),
+        Side::Replica => replica_port(),
+    };
+    let opts = OptsBuilder::new()
+        .ip_or_hostname(Some("127.0.0.1"))
+        .tcp_port(port)
+        .user(Some("admin"))
+        .pass(Some(env_or("DRIFT_ADMIN_PASSWORD", "admin-pw")))
+        .prefer_socket(false)
+        .tcp_connect_timeout(Some(Duration::from_secs(5)));
+    Conn::new(opts).unwrap_or_else(|e| {
+        panic!(
+            "the test servers are not reachable on 127.0.0.1:{port} ({e}): \
+             start them with tests/servers.sh up, or run the whole suite with tests/run.sh"
+        )
+    })
+}
+
+pub fn exec(side: Side, statements: &[&str]) {
+    let mut c = admin(side);
+    for s in statements {
+        c.query_drop(s)
+            .unwrap_or_else(|e| panic!("{side:?}: {s}: {e}"));
+    }
+}
+
+/// Statements on the replica alone: not written to its binary log, which
+/// is how drift happens (a write on the replica, a skipped event).
+pub fn on_replica_only(statements: &[&str]) {
+    let mut all = vec!["SET SESSION sql_log_bin = 0"];
+    all.extend_from_slice(statements);
+    exec(Side::Replica, &all);
+}
+
+pub fn query_one<T: mysql::prelude::FromValue>(side: Side, sql: &str) -> T {
+    admin(side)
+        .query_first::<T, _>(sql)
+        .unwrap_or_else(|e| panic!("{side:?}: {sql}: {e}"))
+        .unwrap_or_else(|| panic!("{side:?}: {sql}: no row"))
+}
+
+/// Waits until the replica has applied everything the primary has logged.
+pub fn sync() {
+    let pos: String = query_one(Side::Primary, "SELECT @@GLOBAL.gtid_binlog_pos");
+    let r: i64 = query_one(
+        Side::Replica,
+        &format!("SELECT MASTER_GTID_WAIT('{pos}', 60)"),
+    );
+    assert_eq!(r, 0, "the replica did not reach {pos} within 60 s");
+}
+
+/// A fresh set of databases for one test, named `it_<name>...`: whatever an
+/// earlier run left is dropped on both sides (unlogged, so that the drop
+/// itself cannot fail on the replica).
+pub fn fresh(name: &str) -> String {
+    let prefix = format!("it_{name}");
+    for side in [Side::Primary, Side::Replica] {
+        let mut c = admin(side);
+        let dbs: Vec<String> = c
+            .exec(
+                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?",
+                (format!("{prefix}%"),),
+            )
+            .unwrap();
+        c.query_drop("SET SESSION sql_log_bin = 0").unwrap();
+        for db in dbs {
+            c.query_drop(format!("DROP DATABASE `{}`", db.replace('`', "``")))
+                .unwrap();
+        }
+    }
+    prefix
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn first_line(&self) -> &str {
+        self.stdout.lines().next().unwrap_or("")
+    }
+
+    /// What every answer must be: a status line on stdout, nothing on
+    /// stderr, an exit code from 0 to 3 that matches the state word.
+    pub fn assert_plugin_output(&self) -> &Self {
+        assert!(
+            self.stderr.is_empty(),
+            "stderr must stay empty: {:?}\nstdout: {}",
+            self.stderr,
+            self.stdout
+        );
+        let word = match self.code {
+            0 => "OK",
+            1 => "WARNING",
+            2 => "CRITICAL",
+            3 => "UNKNOWN",
+            c => panic!("exit code {c} is not a plugin state\n{}", self.stdout),
+        };
+        assert!(
+            self.first_line().starts_with(&format!("DRIFT {word} - ")),
+            "status line {:?} does not match exit code {}",
+            self.first_line(),
+            self.code
+        );
+        assert!(self.stdout.len() < 8192);
+        for line in self.stdout.lines().skip(1) {
+            assert!(!line.contains('|'), "a | in long output: {line}");
+        }
+        self
+    }
+
+    pub fn perf(&self, label: &str) -> String {
+        let (_, perf) = self.first_line().split_once(" | ").expect("perfdata");
+        perf.split(' ')
+            .find_map(|p| p.strip_prefix(&format!("{label}=")))
+            .unwrap_or_else(|| panic!("no perfdata {label} in {}", self.first_line()))
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_end_matches('s')
+            .to_string()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {} after {:?}\n{}{}",
+            self.code, self.elapsed, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs the plugin with exactly `args` and `env`, nothing inherited.
+pub fn plugin_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_check_mysql_drift"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the plugin");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+pub fn plugin(args: &[&str]) -> Run {
+    plugin_env(args, &[])
+}
+
+/// The plugin against the pair as `monitor`, limited to databases that
+/// start with `prefix`, password through MYSQL_PWD.
+pub fn check(prefix: &str, extra: &[&str]) -> Run {
+    let include = format!("^{}", regex_escape(prefix));
+    let (p, r) = (primary_addr(), replica_addr());
+    let mut args = vec![
+        "--master",
+        &p,
+        "--replica",
+        &r,
+        "-u",
+        "monitor",
+        "--include-db",
+        &include,
+    ];
+    args.extend_from_slice(extra);
+    let pw = monitor_password();
+    let run = plugin_env(&args, &[("MYSQL_PWD", &pw)]);
+    run.assert_plugin_output();
+    run
+}
+
+pub fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || !c.is_ascii() {
+                vec![c]
+            } else {
+                vec!['\\', c]
+            }
+        })
+        .collect()
+}

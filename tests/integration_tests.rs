@@ -1,0 +1,569 @@
+//! The built plugin against a real MariaDB primary and replica
+//! (`tests/servers.sh up`; `tests/run.sh` does it and runs this suite).
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+/// Three tables of a few rows in `db`, made on the primary and replicated.
+fn seed(db: &str) {
+    exec(
+        Side::Primary,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!(
+                "CREATE TABLE `{db}`.t1 (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB"
+            ),
+            &format!(
+                "CREATE TABLE `{db}`.t2 (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB"
+            ),
+            &format!(
+                "CREATE TABLE `{db}`.t3 (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB"
+            ),
+            &format!("INSERT INTO `{db}`.t1 (v) VALUES (1),(2),(3)"),
+            &format!("INSERT INTO `{db}`.t2 (v) VALUES (1),(2),(3),(4),(5)"),
+        ],
+    );
+    sync();
+}
+
+#[test]
+fn matching_pair_is_ok() {
+    let _g = shared();
+    let p = fresh("match");
+    seed(&format!("{p}_a"));
+    seed(&format!("{p}_b"));
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.first_line().contains("6 of 6 tables match"), "{run}");
+    assert_eq!(run.perf("tables"), "6");
+    assert_eq!(run.perf("drifted"), "0");
+    assert_eq!(run.perf("rows_primary"), "16");
+    assert_eq!(run.perf("rows_replica"), "16");
+    // The verdict names the replication position it was reached at.
+    assert!(run.first_line().contains("at GTID 0-1-"), "{run}");
+}
+
+#[test]
+fn rows_inserted_on_the_replica_only() {
+    let _g = shared();
+    let p = fresh("ins");
+    let db = format!("{p}_a");
+    seed(&db);
+    on_replica_only(&[&format!("INSERT INTO `{db}`.t2 (v) VALUES (6),(7)")]);
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.first_line()
+            .contains(&format!("1 of 3 tables differ ({db}.t2 +2)")),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("{db}.t2: primary 5, replica 7 (+2)")),
+        "{run}"
+    );
+    assert_eq!(run.perf("max_row_diff"), "2");
+    assert_eq!(run.perf("rows_replica"), "10");
+}
+
+#[test]
+fn rows_deleted_on_the_replica_only() {
+    let _g = shared();
+    let p = fresh("del");
+    let db = format!("{p}_a");
+    seed(&db);
+    on_replica_only(&[&format!("DELETE FROM `{db}`.t1 WHERE v > 1")]);
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("{db}.t1: primary 3, replica 1 (-2)")),
+        "{run}"
+    );
+}
+
+#[test]
+fn tables_and_databases_on_one_side_only() {
+    let _g = shared();
+    let p = fresh("onesided");
+    let db = format!("{p}_a");
+    seed(&db);
+    on_replica_only(&[
+        &format!("CREATE TABLE `{db}`.extra (id INT) ENGINE=InnoDB"),
+        &format!("DROP TABLE `{db}`.t3"),
+        &format!("CREATE DATABASE `{p}_replica_only`"),
+        &format!("CREATE TABLE `{p}_replica_only`.x (id INT)"),
+    ]);
+    exec(
+        Side::Primary,
+        &[
+            "SET SESSION sql_log_bin = 0",
+            &format!("CREATE DATABASE `{p}_primary_only`"),
+        ],
+    );
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 2, "{run}");
+    for line in [
+        format!("{db}.extra: missing on the primary"),
+        format!("{db}.t3: missing on the replica"),
+        format!("database {p}_replica_only: missing on the primary"),
+        format!("{p}_replica_only.x: missing on the primary"),
+        format!("database {p}_primary_only: missing on the replica"),
+    ] {
+        assert!(
+            run.stdout.lines().any(|l| l == line),
+            "no line {line:?} in\n{run}"
+        );
+    }
+    assert_eq!(run.perf("missing_on_primary"), "3");
+    assert_eq!(run.perf("missing_on_replica"), "2");
+    assert_eq!(run.perf("drifted"), "5");
+    assert!(
+        run.first_line()
+            .contains("3 of 5 tables differ and 2 databases are on one side only"),
+        "{run}"
+    );
+}
+
+#[test]
+fn awkward_identifiers() {
+    let _g = shared();
+    let p = fresh("ident");
+    let names = [
+        (format!("{p} space"), "tab le"),
+        (format!("{p}`tick"), "t`ick``"),
+        (format!("{p}-dash"), "da-sh"),
+        (format!("{p}_ünïcødé_数据"), "表_Ω€ ✓"),
+    ];
+    for (db, t) in &names {
+        let (qd, qt) = (db.replace('`', "``"), t.replace('`', "``"));
+        exec(
+            Side::Primary,
+            &[
+                &format!("CREATE DATABASE `{qd}` CHARACTER SET utf8mb4"),
+                &format!("CREATE TABLE `{qd}`.`{qt}` (id INT) ENGINE=InnoDB"),
+                &format!("INSERT INTO `{qd}`.`{qt}` VALUES (1),(2)"),
+            ],
+        );
+    }
+    sync();
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.perf("tables"), "4");
+    let (db, t) = &names[3];
+    on_replica_only(&[&format!("INSERT INTO `{db}`.`{t}` VALUES (3)")]);
+    let (db1, t1) = &names[1];
+    on_replica_only(&[&format!(
+        "DELETE FROM `{}`.`{}`",
+        db1.replace('`', "``"),
+        t1.replace('`', "``")
+    )]);
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("{db}.{t}: primary 2, replica 3 (+1)")),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("{db1}.{t1}: primary 2, replica 0 (-2)")),
+        "{run}"
+    );
+}
+
+#[test]
+fn table_kinds() {
+    let _g = shared();
+    let p = fresh("kinds");
+    let db = format!("{p}_a");
+    exec(
+        Side::Primary,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("USE `{db}`"),
+            "CREATE TABLE versioned (id INT, v INT) WITH SYSTEM VERSIONING",
+            "INSERT INTO versioned VALUES (1,1),(2,2)",
+            "UPDATE versioned SET v = 3",
+            "CREATE TABLE parted (id INT) ENGINE=InnoDB PARTITION BY HASH(id) PARTITIONS 4",
+            "INSERT INTO parted VALUES (1),(2),(3),(4),(5)",
+            "CREATE TABLE mine (id INT) ENGINE=MyISAM",
+            "INSERT INTO mine VALUES (1),(2),(3)",
+            "CREATE TABLE aria (id INT) ENGINE=Aria",
+            "INSERT INTO aria VALUES (1)",
+            "CREATE TABLE empty (id INT) ENGINE=InnoDB",
+            "CREATE VIEW a_view AS SELECT * FROM parted",
+            "CREATE SEQUENCE a_seq",
+        ],
+    );
+    sync();
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 0, "{run}");
+    // versioned, parted, mine, aria, empty: not the view, not the sequence.
+    assert_eq!(run.perf("tables"), "5", "{run}");
+    // COUNT(*) of a system-versioned table counts current rows only.
+    assert_eq!(run.perf("rows_primary"), "11", "{run}");
+    on_replica_only(&[
+        &format!("INSERT INTO `{db}`.mine VALUES (4)"),
+        &format!("DELETE FROM `{db}`.parted WHERE id = 1"),
+        &format!("INSERT INTO `{db}`.versioned VALUES (9,9)"),
+    ]);
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 2, "{run}");
+    assert_eq!(run.perf("drifted"), "3", "{run}");
+    for t in [
+        "mine: primary 3, replica 4",
+        "parted: primary 5, replica 4",
+        "versioned: primary 2, replica 3",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("{db}.{t}")),
+            "no {t} in\n{run}"
+        );
+    }
+}
+
+#[test]
+fn unreadable_table_is_named() {
+    let _g = shared();
+    let p = fresh("unread");
+    let db = format!("{p}_a");
+    seed(&db);
+    on_replica_only(&[&format!("ALTER TABLE `{db}`.t3 DISCARD TABLESPACE")]);
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 3, "{run}");
+    assert!(
+        run.first_line()
+            .contains("2 of 3 tables match, 1 unreadable"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.lines().any(|l| l
+            .starts_with(&format!("{db}.t3: cannot count on the replica: "))
+            && l.contains("discarded")),
+        "{run}"
+    );
+}
+
+#[test]
+fn wrong_password_is_critical() {
+    let _g = shared();
+    let (m, r) = (primary_addr(), replica_addr());
+    let run = plugin(&[
+        "--master",
+        &m,
+        "--replica",
+        &r,
+        "-u",
+        "monitor",
+        "-p",
+        "wrong",
+    ]);
+    run.assert_plugin_output();
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.first_line()
+            .contains("cannot connect to primary 127.0.0.1:"),
+        "{run}"
+    );
+    assert!(
+        run.first_line()
+            .contains("Access denied for user 'monitor'"),
+        "{run}"
+    );
+    assert_eq!(run.stdout.lines().count(), 1);
+}
+
+#[test]
+fn unreachable_port_is_critical() {
+    let _g = shared();
+    // Port 1 on loopback: nothing listens there.
+    let m = primary_addr();
+    let run = plugin_env(
+        &["--master", &m, "--replica", "127.0.0.1:1", "-u", "monitor"],
+        &[("MYSQL_PWD", &monitor_password())],
+    );
+    run.assert_plugin_output();
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.first_line()
+            .contains("cannot connect to replica 127.0.0.1:1"),
+        "{run}"
+    );
+}
+
+#[test]
+fn bad_arguments_are_unknown_on_stdout() {
+    for args in [
+        vec!["--bogus"],
+        vec!["--master", "a"],
+        vec!["--master", "a", "--replica", "b"],
+        vec!["--master", "a:notaport", "--replica", "b", "-u", "m"],
+        vec!["--master", "a", "--replica", "b", "-u", "m", "-t", "abc"],
+        vec![
+            "--master",
+            "a",
+            "--replica",
+            "b",
+            "-u",
+            "m",
+            "--include-db",
+            "(",
+        ],
+        vec!["--master", "a", "--replica", "b", "-u", "m", "positional"],
+        vec![
+            "--master",
+            "a",
+            "--replica",
+            "b",
+            "-u",
+            "m",
+            "--defaults-file",
+            "/nonexistent.cnf",
+        ],
+    ] {
+        let run = plugin(&args);
+        run.assert_plugin_output();
+        assert_eq!(run.code, 3, "{args:?}: {run}");
+        assert_eq!(run.stdout.lines().count(), 1, "{args:?}: {run}");
+    }
+}
+
+#[test]
+fn invalid_range_is_unknown() {
+    for (flag, value) in [
+        ("-w", "5:1"),
+        ("-c", "abc"),
+        ("--critical-rows", "@"),
+        ("--warning-rows", "1:x"),
+    ] {
+        let run = plugin(&["--master", "a", "--replica", "b", "-u", "m", flag, value]);
+        run.assert_plugin_output();
+        assert_eq!(run.code, 3, "{run}");
+        assert!(
+            run.first_line()
+                .contains(&format!("invalid range '{value}'")),
+            "{run}"
+        );
+    }
+}
+
+#[test]
+fn help_and_version_on_stdout() {
+    let run = plugin(&["--help"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stderr.is_empty());
+    assert!(
+        run.stdout.contains("--master") && run.stdout.contains("VISIBLE TO OTHER USERS"),
+        "{run}"
+    );
+    let run = plugin(&["-V"]);
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, concat!("check_mysql_drift ", env!("CARGO_PKG_VERSION")))
+    );
+}
+
+#[test]
+fn thresholds_on_tables_and_rows() {
+    let _g = shared();
+    let p = fresh("thresh");
+    let db = format!("{p}_a");
+    seed(&db);
+    on_replica_only(&[&format!("INSERT INTO `{db}`.t1 (v) VALUES (9)")]);
+    // One differing table: within -c 1, beyond -w 0.
+    let run = check(&p, &["-w", "0", "-c", "1"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.first_line().contains("drifted=1;0;1;0"), "{run}");
+    let run = check(&p, &["-w", "5", "-c", "5"]);
+    assert_eq!(run.code, 0, "{run}");
+    let run = check(&p, &["-c", "5", "--critical-rows", "0"]);
+    assert_eq!(run.code, 2, "{run}");
+    let run = check(&p, &["-c", "5", "--warning-rows", "~:0"]);
+    assert_eq!(run.code, 1, "{run}");
+}
+
+#[test]
+fn option_file_and_mysql_pwd() {
+    let _g = shared();
+    let p = fresh("optfile");
+    seed(&format!("{p}_a"));
+    let dir = std::env::temp_dir().join(format!("cmd-it-optfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cnf = dir.join("drift.cnf");
+    std::fs::write(
+        &cnf,
+        format!(
+            "[client]\nuser = monitor\npassword = \"{}\"\n[check_mysql_drift]\nmaster = {}\nreplica = {}\n",
+            monitor_password(),
+            primary_addr(),
+            replica_addr()
+        ),
+    )
+    .unwrap();
+    let include = format!("^{p}");
+    let cnf_s = cnf.to_str().unwrap();
+    let run = plugin(&["--defaults-file", cnf_s, "--include-db", &include]);
+    run.assert_plugin_output();
+    assert_eq!(run.code, 0, "{run}");
+
+    // MYSQL_PWD alone, no password anywhere else.
+    let (m, r) = (primary_addr(), replica_addr());
+    let args = [
+        "--master",
+        &m,
+        "--replica",
+        &r,
+        "-u",
+        "monitor",
+        "--include-db",
+        &include,
+    ];
+    let run = plugin_env(&args, &[("MYSQL_PWD", &monitor_password())]);
+    assert_eq!(run.code, 0, "{run}");
+    // And without it: access denied, so the password really came from there.
+    let run = plugin(&args);
+    assert_eq!(run.code, 2, "{run}");
+
+    // --extra-opts: an ini section of long options.
+    let ini = dir.join("plugins.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[drift]\nmaster={m}\nreplica={r}\nuser=monitor\npassword={}\n",
+            monitor_password()
+        ),
+    )
+    .unwrap();
+    let spec = format!("--extra-opts=drift@{}", ini.display());
+    let run = plugin(&[&spec, "--include-db", &include]);
+    run.assert_plugin_output();
+    assert_eq!(run.code, 0, "{run}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn include_and_exclude_filters() {
+    let _g = shared();
+    let p = fresh("filter");
+    let (a, b) = (format!("{p}_a"), format!("{p}_b"));
+    seed(&a);
+    seed(&b);
+    on_replica_only(&[&format!("INSERT INTO `{b}`.t1 (v) VALUES (9)")]);
+    assert_eq!(check(&p, &[]).code, 2);
+    let run = check(&p, &["--exclude-db", "_b$"]);
+    assert_eq!((run.code, run.perf("tables")), (0, "3".into()), "{run}");
+    let run = check(&p, &["--exclude-table", r"_b\.t1$"]);
+    assert_eq!((run.code, run.perf("tables")), (0, "5".into()), "{run}");
+    let run = check(&p, &["--include-table", r"\.t1$"]);
+    assert_eq!((run.code, run.perf("tables")), (2, "2".into()), "{run}");
+    let run = check(&p, &["--include-table", r"\.t2$"]);
+    assert_eq!((run.code, run.perf("tables")), (0, "2".into()), "{run}");
+    // System schemas only when named in full.
+    let run = check(
+        &p,
+        &["--include-db", "^mysql$", "--include-table", r"^mysql\.db$"],
+    );
+    assert_eq!(run.perf("tables"), "1", "{run}");
+}
+
+#[test]
+fn json_and_number_outputs() {
+    let _g = shared();
+    let p = fresh("outputs");
+    let db = format!("{p}_a");
+    seed(&db);
+    on_replica_only(&[&format!("INSERT INTO `{db}`.t1 (v) VALUES (9)")]);
+    let (m, r) = (primary_addr(), replica_addr());
+    let include = format!("^{p}");
+    let base = [
+        "--master",
+        &m,
+        "--replica",
+        &r,
+        "-u",
+        "monitor",
+        "--include-db",
+        &include,
+    ];
+    let pw = [("MYSQL_PWD", monitor_password())];
+    let pw: Vec<(&str, &str)> = pw.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = plugin_env(&[&base[..], &["--output", "number"]].concat(), &pw);
+    assert_eq!((run.code, run.stdout.as_str()), (2, "1\n"), "{run}");
+    let run = plugin_env(&[&base[..], &["--output", "json"]].concat(), &pw);
+    assert_eq!(run.code, 2, "{run}");
+    let j = run.stdout.trim();
+    assert!(
+        j.starts_with("{\"state\":\"CRITICAL\",\"code\":2,") && j.ends_with("]}"),
+        "{run}"
+    );
+    assert!(
+        j.contains("\"drifted\":1,") && j.contains(&format!("\"table\":\"t1\"")),
+        "{run}"
+    );
+}
+
+/// `-t` runs out while a count waits on a table lock: UNKNOWN naming the
+/// stage within `-t` plus a second, and no query of ours left running.
+#[test]
+fn timeout_during_a_long_count() {
+    let _g = shared();
+    let p = fresh("timeout");
+    let db = format!("{p}_a");
+    seed(&db);
+    // A user of its own, so that other tests' queries do not show here.
+    exec(
+        Side::Primary,
+        &[
+            "CREATE USER IF NOT EXISTS 'monitor_t'@'%' IDENTIFIED BY 'tpw'",
+            "GRANT SELECT, SHOW DATABASES ON *.* TO 'monitor_t'@'%'",
+        ],
+    );
+    sync();
+    let mut locker = admin(Side::Replica);
+    use mysql::prelude::Queryable;
+    locker
+        .query_drop(format!("LOCK TABLES `{db}`.t2 WRITE"))
+        .unwrap();
+    let (m, r) = (primary_addr(), replica_addr());
+    let include = format!("^{p}");
+    let run = plugin_env(
+        &[
+            "--master",
+            &m,
+            "--replica",
+            &r,
+            "-u",
+            "monitor_t",
+            "--include-db",
+            &include,
+            "-t",
+            "2",
+        ],
+        &[("MYSQL_PWD", "tpw")],
+    );
+    run.assert_plugin_output();
+    assert_eq!(run.code, 3, "{run}");
+    assert!(run.first_line().contains("timeout after 2s while"), "{run}");
+    assert!(run.first_line().contains("replica: counting rows"), "{run}");
+    assert!(run.elapsed < Duration::from_secs(3), "{run}");
+    let leftover = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'monitor_t'";
+    let started = Instant::now();
+    loop {
+        let n: (i64, i64) = (
+            query_one(Side::Primary, leftover),
+            query_one(Side::Replica, leftover),
+        );
+        if n == (0, 0) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "connections of the plugin still there: {n:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    locker.query_drop("UNLOCK TABLES").unwrap();
+}

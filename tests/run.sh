@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine: installs MariaDB from
+# Debian's packages when missing, brings up the project's own primary +
+# replica pair (tests/servers.sh), then runs the unit and integration tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tests/servers.sh up
+eval "$(tests/servers.sh env)"
+cargo build --all-targets --locked
+cargo test --locked -- "$@"
