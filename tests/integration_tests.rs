@@ -500,7 +500,7 @@ fn json_and_number_outputs() {
         "{run}"
     );
     assert!(
-        j.contains("\"drifted\":1,") && j.contains(&format!("\"table\":\"t1\"")),
+        j.contains("\"drifted\":1,") && j.contains("\"table\":\"t1\""),
         "{run}"
     );
 }
