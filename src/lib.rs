@@ -20,7 +20,7 @@ use clap::Parser;
 use std::ffi::OsString;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What to print and the exit code.
 pub struct Answer {
@@ -124,6 +124,12 @@ pub fn run(args: Vec<OsString>, env_password: Option<String>) -> Answer {
 fn start_watchdog(cfg: Arc<Config>, stage: Arc<Stage>, registry: Arc<Registry>) {
     std::thread::spawn(move || {
         std::thread::sleep(cfg.timeout);
+        // Hold the answer from here on: the reading threads will see their
+        // connections killed and must not answer with that.
+        let mut answered = ANSWERED.lock().unwrap_or_else(|e| e.into_inner());
+        if *answered {
+            return;
+        }
         let ids = registry
             .ids
             .lock()
@@ -144,8 +150,9 @@ fn start_watchdog(cfg: Arc<Config>, stage: Arc<Stage>, registry: Arc<Registry>) 
                 let _ = tx.send(());
             });
         }
+        let until = Instant::now() + Duration::from_millis(800);
         for _ in 0..2 {
-            if rx.recv_timeout(Duration::from_millis(900)).is_err() {
+            if rx.recv_deadline(until).is_err() {
                 break;
             }
         }
@@ -154,7 +161,11 @@ fn start_watchdog(cfg: Arc<Config>, stage: Arc<Stage>, registry: Arc<Registry>) 
             cfg.timeout.as_secs_f64(),
             stage.describe()
         );
-        let code = emit(&message(cfg.output, State::Unknown, &text));
-        std::process::exit(code);
+        let answer = message(cfg.output, State::Unknown, &text);
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(answer.text.as_bytes());
+        let _ = out.flush();
+        *answered = true;
+        std::process::exit(answer.state.code());
     });
 }

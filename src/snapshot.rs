@@ -158,7 +158,21 @@ impl Session {
         Ok(s)
     }
 
+    /// A server that goes away mid-run is CRITICAL like one that cannot be
+    /// reached; other errors leave no verdict (UNKNOWN).
     fn err(&self, what: &str, e: mysql::Error) -> anyhow::Error {
+        let lost = matches!(e, mysql::Error::IoError(_) | mysql::Error::DriverError(_))
+            || matches!(&e, mysql::Error::MySqlError(m) if matches!(m.code, 1927 | 2006 | 2013));
+        if lost {
+            return anyhow!(Failure::new(
+                State::Critical,
+                format!(
+                    "lost the connection to {} while {what}: {}",
+                    self.server,
+                    mysql_message(&e)
+                )
+            ));
+        }
         anyhow!("{}: {what}: {}", self.server, mysql_message(&e))
     }
 

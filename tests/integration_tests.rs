@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Three tables of a few rows in `db`, made on the primary and replicated.
 fn seed(db: &str) {
@@ -513,57 +513,17 @@ fn timeout_during_a_long_count() {
     let p = fresh("timeout");
     let db = format!("{p}_a");
     seed(&db);
-    // A user of its own, so that other tests' queries do not show here.
-    exec(
-        Side::Primary,
-        &[
-            "CREATE USER IF NOT EXISTS 'monitor_t'@'%' IDENTIFIED BY 'tpw'",
-            "GRANT SELECT, SHOW DATABASES ON *.* TO 'monitor_t'@'%'",
-        ],
-    );
-    sync();
+    own_monitor("monitor_t");
     let mut locker = admin(Side::Replica);
     use mysql::prelude::Queryable;
     locker
         .query_drop(format!("LOCK TABLES `{db}`.t2 WRITE"))
         .unwrap();
-    let (m, r) = (primary_addr(), replica_addr());
-    let include = format!("^{p}");
-    let run = plugin_env(
-        &[
-            "--master",
-            &m,
-            "--replica",
-            &r,
-            "-u",
-            "monitor_t",
-            "--include-db",
-            &include,
-            "-t",
-            "2",
-        ],
-        &[("MYSQL_PWD", "tpw")],
-    );
-    run.assert_plugin_output();
+    let run = check_as("monitor_t", &p, &["-t", "2"]);
     assert_eq!(run.code, 3, "{run}");
     assert!(run.first_line().contains("timeout after 2s while"), "{run}");
     assert!(run.first_line().contains("replica: counting rows"), "{run}");
     assert!(run.elapsed < Duration::from_secs(3), "{run}");
-    let leftover = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'monitor_t'";
-    let started = Instant::now();
-    loop {
-        let n: (i64, i64) = (
-            query_one(Side::Primary, leftover),
-            query_one(Side::Replica, leftover),
-        );
-        if n == (0, 0) {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "connections of the plugin still there: {n:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert_no_queries_left("monitor_t", Duration::from_secs(2));
     locker.query_drop("UNLOCK TABLES").unwrap();
 }

@@ -82,7 +82,7 @@ pub fn on_replica_only(statements: &[&str]) {
     exec(Side::Replica, &all);
 }
 
-pub fn query_one<T: mysql::prelude::FromValue>(side: Side, sql: &str) -> T {
+pub fn query_one<T: mysql::prelude::FromRow>(side: Side, sql: &str) -> T {
     admin(side)
         .query_first::<T, _>(sql)
         .unwrap_or_else(|e| panic!("{side:?}: {sql}: {e}"))
@@ -239,4 +239,154 @@ pub fn regex_escape(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A bounded write load on the primary: `sessions` connections running
+/// INSERT, UPDATE and DELETE (autocommit) over `tables` at about `per_sec`
+/// statements a second in all, until stopped or `max` has passed.
+pub struct Load {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<u64>>,
+}
+
+impl Load {
+    pub fn start(tables: &[String], sessions: usize, per_sec: u32, max: Duration) -> Load {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let pause = Duration::from_secs_f64(sessions as f64 / per_sec as f64);
+        let threads = (0..sessions)
+            .map(|i| {
+                let (stop, tables) = (stop.clone(), tables.to_vec());
+                std::thread::spawn(move || {
+                    let mut c = admin(Side::Primary);
+                    let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ (i as u64 + 1) * 0x2545_F491_4F6C_DD1D;
+                    let mut next = || {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        rng
+                    };
+                    let (started, mut done) = (Instant::now(), 0u64);
+                    while !stop.load(Ordering::Relaxed) && started.elapsed() < max {
+                        let t = &tables[(next() % tables.len() as u64) as usize];
+                        // Ids of the load stay positive; drift rows use negative ones.
+                        let id = 1 + next() % 400;
+                        let sql = match next() % 3 {
+                            0 => format!("INSERT INTO {t} (id, v) VALUES ({id}, 1) ON DUPLICATE KEY UPDATE v = v + 1"),
+                            1 => format!("UPDATE {t} SET v = v + 1 WHERE id = {id}"),
+                            _ => format!("DELETE FROM {t} WHERE id = {id}"),
+                        };
+                        c.query_drop(&sql).unwrap_or_else(|e| panic!("load: {sql}: {e}"));
+                        done += 1;
+                        std::thread::sleep(pause);
+                    }
+                    done
+                })
+            })
+            .collect();
+        Load { stop, threads }
+    }
+
+    /// Stops the load; returns the statements it ran.
+    pub fn stop(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.threads
+            .into_iter()
+            .map(|t| t.join().expect("load thread"))
+            .sum()
+    }
+}
+
+/// Starts a stopped server of the pair again (idempotent) and waits until
+/// replication runs.
+pub fn servers_up() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/servers.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .arg("up")
+        .output()
+        .expect("run servers.sh");
+    assert!(
+        out.status.success(),
+        "servers.sh up: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub fn server_pid(side: Side) -> i32 {
+    let dir = env_or("DRIFT_TEST_DIR", "/tmp/check_mysql_drift-servers");
+    let name = if side == Side::Primary {
+        "primary"
+    } else {
+        "replica"
+    };
+    std::fs::read_to_string(format!("{dir}/{name}/mysqld.pid"))
+        .expect("pid file")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+pub fn signal(side: Side, sig: &str) {
+    let pid = server_pid(side).to_string();
+    let ok = Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+/// Queries of `user` still on `side`, waiting up to `within` for them to go.
+pub fn assert_no_queries_left(user: &str, within: Duration) {
+    let sql = format!("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '{user}'");
+    let started = Instant::now();
+    loop {
+        let n: (i64, i64) = (
+            query_one(Side::Primary, &sql),
+            query_one(Side::Replica, &sql),
+        );
+        if n == (0, 0) {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "sessions of {user} still on (primary, replica): {n:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An account of the mission's grant for one test, so that its sessions
+/// can be told apart from other tests'.
+pub fn own_monitor(user: &str) {
+    exec(
+        Side::Primary,
+        &[
+            &format!("CREATE USER IF NOT EXISTS '{user}'@'%'"),
+            &format!("ALTER USER '{user}'@'%' IDENTIFIED BY 'pw-{user}'"),
+            &format!("GRANT SELECT, SHOW DATABASES ON *.* TO '{user}'@'%'"),
+        ],
+    );
+    sync();
+}
+
+pub fn check_as(user: &str, prefix: &str, extra: &[&str]) -> Run {
+    let include = format!("^{}", regex_escape(prefix));
+    let (p, r) = (primary_addr(), replica_addr());
+    let mut args = vec![
+        "--master",
+        &p,
+        "--replica",
+        &r,
+        "-u",
+        user,
+        "--include-db",
+        &include,
+    ];
+    args.extend_from_slice(extra);
+    let pw = format!("pw-{user}");
+    let run = plugin_env(&args, &[("MYSQL_PWD", &pw)]);
+    run.assert_plugin_output();
+    run
 }

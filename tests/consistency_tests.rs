@@ -1,0 +1,282 @@
+//! Verdicts under a write load, and the faults a run can meet: replication
+//! stopped or lagging, the replica killed, the primary hanging. Real
+//! servers (`tests/servers.sh up`); each test has the pair to itself.
+
+mod common;
+
+use common::*;
+use mysql::prelude::Queryable;
+use std::time::{Duration, Instant};
+
+const LOADED: [&str; 4] = ["inno1", "inno2", "my1", "part1"];
+
+fn seed_load_schema(db: &str) {
+    let mut stmts = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
+    for (t, engine) in [
+        ("inno1", "ENGINE=InnoDB"),
+        ("inno2", "ENGINE=InnoDB"),
+        ("my1", "ENGINE=MyISAM"),
+        ("part1", "ENGINE=InnoDB PARTITION BY HASH(id) PARTITIONS 4"),
+        ("quiet", "ENGINE=InnoDB"),
+    ] {
+        stmts.push(format!(
+            "CREATE TABLE `{db}`.{t} (id INT PRIMARY KEY, v INT) {engine}"
+        ));
+        stmts.push(format!(
+            "INSERT INTO `{db}`.{t} SELECT seq, 0 FROM seq_1_to_200"
+        ));
+    }
+    let refs: Vec<&str> = stmts.iter().map(String::as_str).collect();
+    exec(Side::Primary, &refs);
+    sync();
+}
+
+fn tally(runs: &[Run]) -> [usize; 4] {
+    let mut t = [0; 4];
+    for r in runs {
+        t[r.code as usize] += 1;
+    }
+    t
+}
+
+/// The acceptance: no false alarm on a healthy pair under about
+/// 200 writes/s; drift in a table under load found, never called OK.
+#[test]
+fn verdicts_under_write_load() {
+    let _g = exclusive();
+    let p = fresh("load");
+    let db = format!("{p}_a");
+    seed_load_schema(&db);
+    let tables: Vec<String> = LOADED.iter().map(|t| format!("`{db}`.{t}")).collect();
+    let load = Load::start(&tables, 4, 200, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(500));
+
+    let healthy: Vec<Run> = (0..12)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(1500));
+            check(&p, &["-t", "10"])
+        })
+        .collect();
+    let [ok, warn, crit, unknown] = tally(&healthy);
+    println!(
+        "healthy pair under load: {ok} OK, {warn} WARNING, {crit} CRITICAL, {unknown} UNKNOWN"
+    );
+    for r in &healthy {
+        println!("  {}", r.first_line());
+        assert!(
+            r.code == 0 || r.code == 3,
+            "false alarm on a healthy pair:\n{r}"
+        );
+    }
+    assert!(unknown <= 2, "too many unverified runs: {unknown} of 12");
+    assert!(healthy
+        .iter()
+        .any(|r| r.perf("rechecks") != "0" || r.code == 0));
+
+    // Drift in a table under load: ids the load never touches.
+    on_replica_only(&[&format!(
+        "INSERT INTO `{db}`.inno1 VALUES (-1, 0), (-2, 0), (-3, 0)"
+    )]);
+    let drifted: Vec<Run> = (0..6)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(1500));
+            check(&p, &["-t", "10"])
+        })
+        .collect();
+    let named = drifted
+        .iter()
+        .filter(|r| r.code == 2 && r.stdout.contains(&format!("{db}.inno1: primary ")))
+        .count();
+    println!("drift under load: {named} of 6 runs CRITICAL naming the table");
+    for r in &drifted {
+        println!("  {}", r.first_line());
+        assert_ne!(r.code, 0, "drift reported as OK:\n{r}");
+    }
+    assert!(named >= 5, "drift named in only {named} of 6 runs");
+
+    // Drift in a quiet table: CRITICAL every time.
+    on_replica_only(&[&format!("DELETE FROM `{db}`.quiet WHERE id = 7")]);
+    for _ in 0..3 {
+        let r = check(&p, &["-t", "10"]);
+        assert_eq!(r.code, 2, "{r}");
+        assert!(
+            r.stdout
+                .contains(&format!("{db}.quiet: primary 200, replica 199 (-1)")),
+            "{r}"
+        );
+    }
+    let statements = load.stop();
+    println!("load: {statements} statements");
+    assert!(
+        statements > 1000,
+        "the load ran only {statements} statements"
+    );
+}
+
+fn wait_replication_running() {
+    let started = Instant::now();
+    loop {
+        let (_, v): (String, String) =
+            query_one(Side::Replica, "SHOW GLOBAL STATUS LIKE 'Slave_running'");
+        if v == "ON" {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "replication did not restart"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Restarts replication when dropped, so that a failing test does not
+/// leave it stopped for the next.
+struct Restart;
+
+impl Drop for Restart {
+    fn drop(&mut self) {
+        exec(
+            Side::Replica,
+            &[
+                "STOP SLAVE",
+                "CHANGE MASTER TO MASTER_DELAY = 0",
+                "START SLAVE",
+            ],
+        );
+        wait_replication_running();
+    }
+}
+
+#[test]
+fn replication_stopped_is_critical() {
+    let _g = exclusive();
+    let p = fresh("stopped");
+    seed_load_schema(&format!("{p}_a"));
+    own_monitor("monitor_sm");
+    exec(
+        Side::Replica,
+        &[
+            "SET SESSION sql_log_bin = 0",
+            "GRANT SLAVE MONITOR ON *.* TO 'monitor_sm'@'%'",
+        ],
+    );
+    let (run, detailed) = {
+        let _restart = Restart;
+        exec(Side::Replica, &["STOP SLAVE SQL_THREAD"]);
+        // With SLAVE MONITOR the line also says which thread stopped.
+        (check(&p, &[]), check_as("monitor_sm", &p, &[]))
+    };
+    exec(
+        Side::Replica,
+        &[
+            "SET SESSION sql_log_bin = 0",
+            "REVOKE SLAVE MONITOR ON *.* FROM 'monitor_sm'@'%'",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.first_line()
+            .contains("replication is not running on replica 127.0.0.1:"),
+        "{run}"
+    );
+    assert_eq!(run.stdout.lines().count(), 1);
+    assert_eq!(detailed.code, 2, "{detailed}");
+    assert!(
+        detailed.first_line().contains("SQL thread No"),
+        "{detailed}"
+    );
+}
+
+#[test]
+fn lagging_replica_is_unknown_within_the_timeout() {
+    let _g = exclusive();
+    let p = fresh("lag");
+    let db = format!("{p}_a");
+    seed_load_schema(&db);
+    let run = {
+        let _restart = Restart;
+        exec(
+            Side::Replica,
+            &[
+                "STOP SLAVE",
+                "CHANGE MASTER TO MASTER_DELAY = 8",
+                "START SLAVE",
+            ],
+        );
+        wait_replication_running();
+        exec(
+            Side::Primary,
+            &[&format!("INSERT INTO `{db}`.quiet VALUES (-5, 0)")],
+        );
+        check(&p, &["-t", "2"])
+    };
+    sync();
+    assert_eq!(run.code, 3, "{run}");
+    assert!(
+        run.first_line()
+            .contains("did not reach the primary's position 0-1-"),
+        "{run}"
+    );
+    assert!(run.first_line().contains("replica lagging"), "{run}");
+    assert!(run.elapsed < Duration::from_secs(3), "{run}");
+}
+
+#[test]
+fn replica_killed_mid_run() {
+    let _g = exclusive();
+    let p = fresh("killed");
+    let db = format!("{p}_a");
+    seed_load_schema(&db);
+    own_monitor("monitor_k");
+    // The run waits on this lock, counting on the replica, when it dies.
+    let mut locker = admin(Side::Replica);
+    locker
+        .query_drop(format!("LOCK TABLES `{db}`.inno1 WRITE"))
+        .unwrap();
+    let prefix = p.clone();
+    let run = std::thread::spawn(move || check_as("monitor_k", &prefix, &["-t", "10"]));
+    std::thread::sleep(Duration::from_millis(1000));
+    signal(Side::Replica, "-KILL");
+    let run = run.join().unwrap();
+    drop(locker);
+    servers_up();
+    wait_replication_running();
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.first_line()
+            .contains("lost the connection to replica 127.0.0.1:"),
+        "{run}"
+    );
+    assert!(run.elapsed < Duration::from_secs(3), "{run}");
+    assert_no_queries_left("monitor_k", Duration::from_secs(2));
+}
+
+#[test]
+fn primary_hanging_mid_run() {
+    let _g = exclusive();
+    let p = fresh("hang");
+    let db = format!("{p}_a");
+    seed_load_schema(&db);
+    own_monitor("monitor_h");
+    let mut locker = admin(Side::Replica);
+    locker
+        .query_drop(format!("LOCK TABLES `{db}`.inno1 WRITE"))
+        .unwrap();
+    let prefix = p.clone();
+    let run = std::thread::spawn(move || check_as("monitor_h", &prefix, &["-t", "3"]));
+    std::thread::sleep(Duration::from_millis(800));
+    // The primary stops answering (as behind a dead link); the replica's
+    // count then finishes and the run needs the primary again.
+    signal(Side::Primary, "-STOP");
+    locker.query_drop("UNLOCK TABLES").unwrap();
+    let run = run.join().unwrap();
+    signal(Side::Primary, "-CONT");
+    assert_eq!(run.code, 3, "{run}");
+    assert!(
+        run.first_line()
+            .contains("timeout after 3s while primary: "),
+        "{run}"
+    );
+    assert!(run.elapsed < Duration::from_secs(4), "{run}");
+    assert_no_queries_left("monitor_h", Duration::from_secs(5));
+}
