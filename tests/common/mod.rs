@@ -259,7 +259,7 @@ impl Load {
                 let (stop, tables) = (stop.clone(), tables.to_vec());
                 std::thread::spawn(move || {
                     let mut c = admin(Side::Primary);
-                    let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ (i as u64 + 1) * 0x2545_F491_4F6C_DD1D;
+                    let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ ((i as u64 + 1) * 0x2545_F491_4F6C_DD1D);
                     let mut next = || {
                         rng ^= rng << 13;
                         rng ^= rng >> 7;
