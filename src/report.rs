@@ -88,11 +88,43 @@ fn positions(o: &Outcome) -> String {
         (_, _, false) => {
             "counts read without comparable replication positions (no GTID wait possible)".into()
         }
-        (Some(p), Some(r), _) if p.same_point(r) => format!("verified at GTID {p}"),
+        (Some(p), Some(r), _) if p.same_point(r) => format!("both at GTID {p}"),
         (Some(p), Some(r), _) => format!("primary snapshot at GTID {p}, replica at {r}"),
         (Some(p), None, _) => format!("primary snapshot at GTID {p}, replica waited for it"),
         _ => "replication positions unknown".into(),
     }
+}
+
+/// How the matches were reached: the honesty line of every answer.
+fn how_reached(o: &Outcome) -> String {
+    let mut n = [0u64; 4];
+    for v in o.comparison.verdicts.values() {
+        let how = match v {
+            Verdict::Match(h) | Verdict::Drift { how: h, .. } => *h,
+            _ => continue,
+        };
+        n[how as usize] += 1;
+    }
+    let parts: Vec<String> = [
+        (How::SamePoint, "compared at one replication position"),
+        (
+            How::Bracketed,
+            "equal with the replica read between two primary readings",
+        ),
+        (
+            How::Confirmed,
+            "different twice while the primary stood still",
+        ),
+        (How::Unpositioned, "equal without replication positions"),
+    ]
+    .iter()
+    .filter(|(h, _)| n[*h as usize] > 0)
+    .map(|(h, text)| format!("{} {text}", n[*h as usize]))
+    .collect();
+    if parts.is_empty() {
+        return "verdicts: none reached".into();
+    }
+    format!("verdicts: {}", parts.join(", "))
 }
 
 pub fn state(f: &Figures, cfg: &Config) -> State {
@@ -185,7 +217,8 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
         ahead,
         Perfdata::seconds("time", o.elapsed.as_secs_f64()),
     ];
-    let mut long = findings;
+    let mut long = vec![how_reached(o)];
+    long.extend(findings);
     if cfg.verbosity >= 1 {
         long.push(format!(
             "{} round(s), {} table re-check(s); {}",

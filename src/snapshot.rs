@@ -424,20 +424,13 @@ fn count_sql(tables: &[&Key]) -> String {
     sql
 }
 
-/// Errors about one table (privilege, missing or broken table) rather than
-/// about the session: the rest of the run goes on.
+/// Errors about one table (privilege, missing, crashed or discarded table)
+/// rather than about the session: the rest of the run goes on.
 fn is_table_error(e: &mysql::Error) -> bool {
     match e {
-        // 1142 table access denied, 1146 no such table, 1814 tablespace
-        // discarded, 1932 table doesn't exist in engine, 1030/1033/1034
-        // storage engine errors, 1194/1195 crashed, 1812 tablespace missing,
-        // 1286 unknown storage engine, 4047 InnoDB refuses (corrupt).
-        mysql::Error::MySqlError(m) => {
-            matches!(
-                m.code,
-                1142 | 1146 | 1814 | 1932 | 1030 | 1033 | 1034 | 1194 | 1195 | 1812 | 1286 | 4047
-            )
-        }
+        // Session-level: interrupted or killed (1317, 1927), statement time
+        // limit (1969 MariaDB, 3024 MySQL), server gone (2006, 2013).
+        mysql::Error::MySqlError(m) => !matches!(m.code, 1317 | 1927 | 1969 | 3024 | 2006 | 2013),
         _ => false,
     }
 }

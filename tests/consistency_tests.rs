@@ -280,3 +280,101 @@ fn primary_hanging_mid_run() {
     assert!(run.elapsed < Duration::from_secs(4), "{run}");
     assert_no_queries_left("monitor_h", Duration::from_secs(5));
 }
+
+/// Transactions in two replication domains: positions compare domain by
+/// domain, and drift is still found at one position.
+#[test]
+fn multi_domain_positions() {
+    let _g = exclusive();
+    let p = fresh("domains");
+    let db = format!("{p}_a");
+    seed_load_schema(&db);
+    exec(
+        Side::Primary,
+        &[
+            "SET SESSION gtid_domain_id = 7",
+            &format!("INSERT INTO `{db}`.inno2 VALUES (-1, 0)"),
+            "SET SESSION gtid_domain_id = 0",
+        ],
+    );
+    sync();
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.first_line().contains("both at GTID 0-1-"), "{run}");
+    assert!(run.first_line().contains(",7-1-"), "{run}");
+    on_replica_only(&[&format!("DELETE FROM `{db}`.inno2 WHERE id = -1")]);
+    let run = check(&p, &[]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout.contains(&format!(
+            "{db}.inno2: primary 201, replica 200 (-1), verified at GTID "
+        )),
+        "{run}"
+    );
+}
+
+/// Replication by binlog file and position (MASTER_USE_GTID=no): a MariaDB
+/// replica still records GTIDs in mysql.gtid_slave_pos, so verdicts keep
+/// their positions, under load too.
+#[test]
+fn file_and_position_replication() {
+    let _g = exclusive();
+    let p = fresh("filepos");
+    let db = format!("{p}_a");
+    seed_load_schema(&db);
+    let runs = {
+        let _restore = UseGtid;
+        exec(
+            Side::Replica,
+            &[
+                "STOP SLAVE",
+                "CHANGE MASTER TO MASTER_USE_GTID = no",
+                "START SLAVE",
+            ],
+        );
+        wait_replication_running();
+        let tables: Vec<String> = LOADED.iter().map(|t| format!("`{db}`.{t}")).collect();
+        let load = Load::start(&tables, 4, 200, Duration::from_secs(20));
+        let mut runs: Vec<Run> = (0..4)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(700));
+                check(&p, &["-t", "10"])
+            })
+            .collect();
+        on_replica_only(&[&format!("INSERT INTO `{db}`.inno2 VALUES (-9, 0)")]);
+        std::thread::sleep(Duration::from_millis(700));
+        runs.push(check(&p, &["-t", "10"]));
+        load.stop();
+        runs
+    };
+    let (healthy, drifted) = runs.split_at(4);
+    for r in healthy {
+        assert!(
+            r.code == 0 || r.code == 3,
+            "false alarm with file/position replication:\n{r}"
+        );
+    }
+    assert!(healthy.iter().filter(|r| r.code == 0).count() >= 3);
+    assert_eq!(drifted[0].code, 2, "{}", drifted[0]);
+    assert!(
+        drifted[0].stdout.contains(&format!("{db}.inno2: primary ")),
+        "{}",
+        drifted[0]
+    );
+}
+
+struct UseGtid;
+
+impl Drop for UseGtid {
+    fn drop(&mut self) {
+        exec(
+            Side::Replica,
+            &[
+                "STOP SLAVE",
+                "CHANGE MASTER TO MASTER_USE_GTID = slave_pos",
+                "START SLAVE",
+            ],
+        );
+        wait_replication_running();
+    }
+}

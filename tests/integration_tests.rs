@@ -41,8 +41,22 @@ fn matching_pair_is_ok() {
     assert_eq!(run.perf("drifted"), "0");
     assert_eq!(run.perf("rows_primary"), "16");
     assert_eq!(run.perf("rows_replica"), "16");
-    // The verdict names the replication position it was reached at.
+    // The verdict names the replication positions it was reached at (other
+    // tests write to the pair meanwhile, so they need not be equal), and
+    // says how each table's was reached.
     assert!(run.first_line().contains("at GTID 0-1-"), "{run}");
+    let how = run
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .strip_prefix("verdicts: ")
+        .expect("a verdicts line");
+    let total: u64 = how
+        .split(", ")
+        .map(|part| part.split(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 6, "{run}");
 }
 
 #[test]
