@@ -179,6 +179,9 @@ type Counts = HashMap<Key, (Result<u64, String>, usize)>;
 /// Counts of one worker: table, count, index of its snapshot.
 type Counted = Vec<(Key, Result<u64, String>, usize)>;
 
+/// One round: both sides read at the same time, the replica after reaching
+/// the primary's snapshot position; then, for the tables whose counts
+/// differ, a second primary snapshot P2 opened after the replica's.
 fn round(
     ctx: &Ctx,
     primary: &mut [Session],
@@ -188,41 +191,34 @@ fn round(
     relist: bool,
 ) -> Result<(SideRound, SideRound, bool)> {
     let (to_replica, wait_pos) = bounded::<Position>(1);
-    let (opened_tx, opened) = bounded::<()>(1);
-    let (counts_tx, replica_counts) = bounded::<Counts>(1);
+    let (p_sessions, r_sessions) = (&mut *primary, &mut *replica);
     let (p, r) = both(
-        move || {
-            primary_round(
-                ctx,
-                primary,
-                want,
-                &listings.0,
-                relist,
-                to_replica,
-                opened,
-                replica_counts,
-            )
-        },
-        move || {
-            replica_round(
-                ctx,
-                replica,
-                want,
-                &listings.1,
-                relist,
-                wait_pos,
-                opened_tx,
-                counts_tx,
-            )
-        },
+        move || primary_round(ctx, p_sessions, want, &listings.0, relist, to_replica),
+        move || replica_round(ctx, r_sessions, want, &listings.1, relist, wait_pos),
     );
     // The side that failed first tells why; the other only saw its
     // partner disappear.
-    match (p, r) {
-        (Ok(p), Ok((r, ordered))) => Ok((p, r, ordered)),
-        (Err(e), Err(f)) if e.to_string().contains(PARTNER_GONE) => Err(f),
-        (Err(e), _) | (_, Err(e)) => Err(e),
+    let (mut p, (r, ordered)) = match (p, r) {
+        (Ok(p), Ok(r)) => (p, r),
+        (Err(e), Err(f)) if e.to_string().contains(PARTNER_GONE) => return Err(f),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    let differ: Vec<(Key, bool, u64)> = to_count(&p.listing, want)
+        .into_iter()
+        .filter(|(k, _, _)| match (p.counts.get(k), r.counts.get(k)) {
+            (Some((Ok(a), _)), Some((Ok(b), _))) => a != b,
+            _ => false,
+        })
+        .collect();
+    if !differ.is_empty() {
+        ctx.stage.set(Role::Primary, format!("re-counting {} differing tables", differ.len()));
+        primary[0].begin_snapshot()?;
+        let mut after = Counts::new();
+        count_into(ctx, Role::Primary, &mut primary[..1], &differ, &mut after)?;
+        primary[0].end_snapshot()?;
+        p.after = after.into_iter().filter_map(|(k, (n, _))| n.ok().map(|n| (k, n))).collect();
     }
+    Ok((p, r, ordered))
 }
 
 const PARTNER_GONE: &str = "the other server's reading stopped";
@@ -242,18 +238,13 @@ fn to_count(listing: &Listing, want: Option<&[Key]>) -> Vec<(Key, bool, u64)> {
         Some(keys) => keys
             .iter()
             .filter(|k| !k.is_database())
-            .filter_map(|k| {
-                listing
-                    .get(k)
-                    .map(|i| (k.clone(), i.transactional, i.estimated_rows))
-            })
+            .filter_map(|k| listing.get(k).map(|i| (k.clone(), i.transactional, i.estimated_rows)))
             .collect(),
     };
     out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn primary_round(
     ctx: &Ctx,
     sessions: &mut [Session],
@@ -261,8 +252,6 @@ fn primary_round(
     old_listing: &Listing,
     relist: bool,
     to_replica: Sender<Position>,
-    opened: Receiver<()>,
-    replica_counts: Receiver<Counts>,
 ) -> Result<SideRound> {
     let role = Role::Primary;
     let mut side = SideRound {
@@ -274,8 +263,7 @@ fn primary_round(
         s.begin_snapshot()?;
         side.positions.push(s.primary_snapshot_position()?);
     }
-    let tables = to_count(&side.listing, want);
-    let (tx, non_tx): (Vec<_>, Vec<_>) = tables.into_iter().partition(|t| t.1);
+    let (tx, non_tx): (Vec<_>, Vec<_>) = to_count(&side.listing, want).into_iter().partition(|t| t.1);
     // Non-transactional tables ignore snapshots: read them now, before
     // naming the position the replica must reach, so that it covers them.
     count_into(ctx, role, &mut sessions[..1], &non_tx, &mut side.counts)?;
@@ -286,38 +274,12 @@ fn primary_round(
     };
     to_replica.send(wait_for).map_err(gone)?;
     count_into(ctx, role, sessions, &tx, &mut side.counts)?;
-
-    // The second snapshot, P2, opened after the replica's: only for tables
-    // whose counts differ.
-    opened.recv().map_err(gone)?;
-    let theirs = replica_counts.recv().map_err(gone)?;
-    let differ: Vec<(Key, bool, u64)> = to_count(&side.listing, want)
-        .into_iter()
-        .filter(|(k, _, _)| match (side.counts.get(k), theirs.get(k)) {
-            (Some((Ok(a), _)), Some((Ok(b), _))) => a != b,
-            _ => false,
-        })
-        .collect();
-    if !differ.is_empty() {
-        ctx.stage.set(
-            role,
-            format!("re-counting {} differing tables", differ.len()),
-        );
-        sessions[0].begin_snapshot()?;
-        let mut after = Counts::new();
-        count_into(ctx, role, &mut sessions[..1], &differ, &mut after)?;
-        side.after = after
-            .into_iter()
-            .filter_map(|(k, (n, _))| n.ok().map(|n| (k, n)))
-            .collect();
-    }
     for s in sessions.iter_mut() {
         s.end_snapshot()?;
     }
     Ok(side)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn replica_round(
     ctx: &Ctx,
     sessions: &mut [Session],
@@ -325,31 +287,28 @@ fn replica_round(
     old_listing: &Listing,
     relist: bool,
     wait_pos: Receiver<Position>,
-    opened: Sender<()>,
-    counts_out: Sender<Counts>,
 ) -> Result<(SideRound, bool)> {
     let role = Role::Replica;
-    ctx.stage
-        .set(role, "waiting for the primary's snapshot position");
+    // Listed while the primary lists too: a table that one listing misses
+    // by a race is only "missing" once confirmed by the next round's.
+    let mut side = SideRound {
+        listing: listing(ctx, role, &mut sessions[0], old_listing, relist)?,
+        ..Default::default()
+    };
+    ctx.stage.set(role, "waiting for the primary's snapshot position");
     let target = wait_pos.recv().map_err(gone)?;
     let ordered = match &target {
         Some(pos) => {
-            ctx.stage.set(
-                role,
-                format!("waiting to reach the primary's position {pos}"),
-            );
+            ctx.stage.set(role, format!("waiting to reach the primary's position {pos}"));
             let left = ctx.deadline.saturating_duration_since(Instant::now());
-            let budget = left
-                .saturating_sub(Duration::from_millis(500))
-                .max(Duration::from_millis(100));
+            let budget = left.saturating_sub(Duration::from_millis(500)).max(Duration::from_millis(100));
             if !sessions[0].wait_for(pos, budget)? {
-                let at = sessions[0]
-                    .replica_applied()
-                    .map_or_else(|| "unknown".into(), |p| p.to_string());
+                let at = sessions[0].replica_applied().map_or_else(|| "unknown".into(), |p| p.to_string());
                 return Err(anyhow!(Failure::new(
                     State::Unknown,
                     format!(
-                        "{} did not reach the primary's position {pos} within {:.1}s (it is at {at}): replica lagging, no comparison made",
+                        "{} did not reach the primary's position {pos} within {:.1}s (it is at {at}): \
+                         replica lagging, no comparison made",
                         ctx.cfg.replica,
                         ctx.started.elapsed().as_secs_f64()
                     )
@@ -359,21 +318,14 @@ fn replica_round(
         }
         None => false,
     };
-    let mut side = SideRound {
-        listing: listing(ctx, role, &mut sessions[0], old_listing, relist)?,
-        ..Default::default()
-    };
     ctx.stage.set(role, "opening consistent snapshots");
     for s in sessions.iter_mut() {
         s.begin_snapshot()?;
         side.positions.push(s.replica_snapshot_position());
     }
-    let tables = to_count(&side.listing, want);
-    let (tx, non_tx): (Vec<_>, Vec<_>) = tables.into_iter().partition(|t| t.1);
+    let (tx, non_tx): (Vec<_>, Vec<_>) = to_count(&side.listing, want).into_iter().partition(|t| t.1);
     count_into(ctx, role, &mut sessions[..1], &non_tx, &mut side.counts)?;
-    opened.send(()).map_err(gone)?;
     count_into(ctx, role, sessions, &tx, &mut side.counts)?;
-    counts_out.send(side.counts.clone()).map_err(gone)?;
     for s in sessions.iter_mut() {
         s.end_snapshot()?;
     }
@@ -492,7 +444,7 @@ mod tests {
         let b = batches(&tables);
         let names: Vec<Vec<&str>> = b
             .iter()
-            .map(|b| b.iter().map(|k| k.table.as_str()).collect())
+            .map(|b| b.iter().map(|k| &*k.table).collect())
             .collect();
         assert_eq!(names, vec![vec!["huge"], vec!["big", "s1", "s2"]]);
         let many: Vec<(Key, bool, u64)> = (0..450).map(|i| (k(&i.to_string()), true, 1)).collect();

@@ -134,27 +134,22 @@ impl Comparison {
                 same_point,
                 ordered,
             };
-            self.last.insert(key.clone(), (pc, rc));
-            match self
-                .trackers
-                .entry(key.clone())
-                .or_default()
-                .observe(&evidence)
-            {
+            // Trackers and last counts only for the tables still pending:
+            // thousands of settled tables need none.
+            let mut tracker = self.trackers.remove(key).unwrap_or_default();
+            match tracker.observe(&evidence) {
                 Some(Judgement::Match(how)) => {
                     self.verdicts.insert(key.clone(), Verdict::Match(how));
                 }
                 Some(Judgement::Drift(how)) => {
-                    self.verdicts.insert(
-                        key.clone(),
-                        Verdict::Drift {
-                            primary: pc,
-                            replica: rc,
-                            how,
-                        },
-                    );
+                    let drift = Verdict::Drift { primary: pc, replica: rc, how };
+                    self.verdicts.insert(key.clone(), drift);
                 }
-                _ => pending.push(key.clone()),
+                _ => {
+                    self.trackers.insert(key.clone(), tracker);
+                    self.last.insert(key.clone(), (pc, rc));
+                    pending.push(key.clone());
+                }
             }
         }
         pending

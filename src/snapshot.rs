@@ -8,14 +8,15 @@ use anyhow::{anyhow, Context, Result};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder, SslOpts};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A database (`table` empty: no table may have an empty name) or a table.
+/// Shared strings: a key is held by several maps, thousands of times.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {
-    pub db: String,
-    pub table: String,
+    pub db: Arc<str>,
+    pub table: Arc<str>,
 }
 
 impl Key {
@@ -62,6 +63,13 @@ pub struct Session {
     conn: Conn,
     pub server: Server,
     pub flavor: Flavor,
+}
+
+/// A string literal whatever the sql_mode (no reliance on backslash
+/// escapes): `CONVERT(X'..' USING utf8mb4)`.
+fn string_literal(s: &str) -> String {
+    let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("CONVERT(X'{hex}' USING utf8mb4)")
 }
 
 fn quote(ident: &str) -> String {
@@ -176,47 +184,70 @@ impl Session {
         anyhow!("{}: {what}: {}", self.server, mysql_message(&e))
     }
 
-    /// All databases and data tables that pass the filter, with one
-    /// `information_schema` query for the tables.
+    /// All databases and data tables that pass the filter: one
+    /// `information_schema` query for the tables of the included schemas
+    /// (ENGINE needs only the table definitions, not opening the tables),
+    /// and the row estimates of InnoDB's persistent statistics, where the
+    /// account may read them, to count big tables first.
     pub fn list(&mut self, filter: &Filter) -> Result<Listing> {
         let mut out = Listing::new();
-        let dbs: Vec<String> = self
+        let all: Vec<String> = self
             .conn
             .query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
             .map_err(|e| self.err("listing databases", e))?;
-        for db in dbs.into_iter().filter(|d| filter.database(d)) {
-            out.insert(
-                Key {
-                    db,
-                    table: String::new(),
-                },
-                TableInfo {
-                    transactional: true,
-                    estimated_rows: 0,
-                },
-            );
+        let total = all.len();
+        let dbs: BTreeMap<String, Arc<str>> = all
+            .into_iter()
+            .filter(|d| filter.database(d))
+            .map(|d| {
+                let shared: Arc<str> = Arc::from(d.as_str());
+                (d, shared)
+            })
+            .collect();
+        for db in dbs.values() {
+            let key = Key { db: db.clone(), table: Arc::from("") };
+            out.insert(key, TableInfo { transactional: true, estimated_rows: 0 });
         }
-        let rows: Vec<(String, String, String, u64)> = self
+        if dbs.is_empty() {
+            return Ok(out);
+        }
+        let mut sql = String::from(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(ENGINE, '') FROM information_schema.TABLES \
+             WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+        );
+        if dbs.len() < total {
+            let names: Vec<String> = dbs.keys().map(|d| string_literal(d)).collect();
+            sql.push_str(&format!(" AND TABLE_SCHEMA IN ({})", names.join(",")));
+        }
+        let conn = &mut self.conn;
+        let streamed = (|| -> Result<(), mysql::Error> {
+            for row in conn.query_iter(sql)? {
+                let (db, table, engine): (String, String, String) = mysql::from_row_opt(row?)?;
+                let Some(shared_db) = dbs.get(&db) else { continue };
+                if filter.table(&db, &table) {
+                    let transactional =
+                        matches!(engine.to_ascii_lowercase().as_str(), "innodb" | "rocksdb" | "tokudb");
+                    let key = Key { db: shared_db.clone(), table: Arc::from(table) };
+                    out.insert(key, TableInfo { transactional, estimated_rows: 0 });
+                }
+            }
+            Ok(())
+        })();
+        streamed.map_err(|e| self.err("listing tables", e))?;
+        // Optional: without SELECT on mysql.innodb_table_stats the order is
+        // just less good.
+        if let Ok(stats) = self
             .conn
-            .query(
-                "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(ENGINE, ''), COALESCE(TABLE_ROWS, 0) \
-                 FROM information_schema.TABLES \
-                 WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
-            )
-            .map_err(|e| self.err("listing tables", e))?;
-        for (db, table, engine, rows) in rows {
-            if filter.table(&db, &table) {
-                let transactional = matches!(
-                    engine.to_ascii_lowercase().as_str(),
-                    "innodb" | "rocksdb" | "tokudb"
-                );
-                out.insert(
-                    Key { db, table },
-                    TableInfo {
-                        transactional,
-                        estimated_rows: rows,
-                    },
-                );
+            .query::<(String, String, u64), _>("SELECT database_name, table_name, n_rows FROM mysql.innodb_table_stats")
+        {
+            for (db, table, rows) in stats {
+                // Partitions are listed as `t#P#p0`: their rows add up.
+                let name = table.find("#P#").or_else(|| table.find("#p#")).map_or(&table[..], |i| &table[..i]);
+                let Some(db) = dbs.get(&db) else { continue };
+                let key = Key { db: db.clone(), table: Arc::from(name) };
+                if let Some(info) = out.get_mut(&key) {
+                    info.estimated_rows += rows;
+                }
             }
         }
         Ok(out)
@@ -467,6 +498,11 @@ mod tests {
     fn quoting_doubles_backticks() {
         assert_eq!(quote("a`b"), "`a``b`");
         assert_eq!(quote("sp ace-ü"), "`sp ace-ü`");
+    }
+
+    #[test]
+    fn literals_are_hex() {
+        assert_eq!(string_literal("a'b"), "CONVERT(X'612762' USING utf8mb4)");
     }
 
     #[test]

@@ -79,9 +79,10 @@ innodb-buffer-pool-size=256M
 innodb-log-file-size=128M
 innodb-flush-log-at-trx-commit=2
 sync-binlog=0
-max-connections=500
-table-open-cache=4000
-open-files-limit=65535
+max-connections=200
+table-open-cache=65536
+table-definition-cache=65536
+open-files-limit=300000
 EOF
   if [[ ! -d $d/data/mysql ]]; then
     log "initialising $name datadir in $d/data"

@@ -1,0 +1,273 @@
+//! Scale benchmark (not a test): seeds a pair with many tables, then times,
+//! in one run, the seed's sequential logic, the "floor" (both servers at
+//! once, one information_schema listing and one UNION ALL statement that
+//! counts every table) and check_mysql_drift itself, and reads the plugin's
+//! peak RSS from /usr/bin/time -v.
+//!
+//!   tests/bench.sh [SHAPE...]      SHAPE: 1k, 10k, 11k (default), 50k
+//!
+//! A shape of T tables holds T/11 tables of 10,000 rows and the rest of 10
+//! rows (11k: 1,000 x 10,000 + 10,000 x 10 = 10.1 M rows per server). Both
+//! servers are seeded directly and identically (unlogged, in parallel):
+//! replication has nothing to apply, and both stay at the same position.
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const TABLES_PER_DB: usize = 500;
+const REPEAT: usize = 3;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+fn conn(port: u16, user: &str, password: &str) -> Conn {
+    let opts = OptsBuilder::new()
+        .ip_or_hostname(Some("127.0.0.1"))
+        .tcp_port(port)
+        .user(Some(user))
+        .pass(Some(password))
+        .prefer_socket(false);
+    Conn::new(opts).unwrap_or_else(|e| panic!("connect to 127.0.0.1:{port}: {e} (tests/servers.sh up)"))
+}
+
+struct Pair {
+    primary: u16,
+    replica: u16,
+    admin_pw: String,
+    monitor_pw: String,
+}
+
+impl Pair {
+    fn admin(&self, port: u16) -> Conn {
+        conn(port, "admin", &self.admin_pw)
+    }
+    fn monitor(&self, port: u16) -> Conn {
+        conn(port, "monitor", &self.monitor_pw)
+    }
+}
+
+struct Shape {
+    name: String,
+    big: usize,
+    small: usize,
+}
+
+impl Shape {
+    fn parse(s: &str) -> Shape {
+        let total: usize = match s {
+            "1k" => 1_000,
+            "10k" => 10_000,
+            "11k" => 11_000,
+            "50k" => 50_000,
+            other => other.parse().unwrap_or_else(|_| panic!("unknown shape {other}")),
+        };
+        let big = total / 11;
+        Shape { name: format!("bench{s}"), big, small: total - big }
+    }
+    fn total(&self) -> usize {
+        self.big + self.small
+    }
+    fn rows(&self) -> u64 {
+        self.big as u64 * 10_000 + self.small as u64 * 10
+    }
+    /// (database, table, rows) of every table.
+    fn tables(&self) -> Vec<(String, String, u32)> {
+        (0..self.total())
+            .map(|i| {
+                let rows = if i < self.big { 10_000 } else { 10 };
+                (format!("{}_{:03}", self.name, i / TABLES_PER_DB), format!("t{i:05}"), rows)
+            })
+            .collect()
+    }
+}
+
+/// Seeds one server (unlogged) unless a marker says it holds the shape.
+fn seed_server(pair: &Pair, port: u16, shape: &Shape) {
+    let mut c = pair.admin(port);
+    let marker = format!("{}_meta", shape.name);
+    let done: Option<u64> = c
+        .query_first(format!("SELECT n FROM `{marker}`.done"))
+        .unwrap_or(None);
+    if done == Some(shape.total() as u64) {
+        return;
+    }
+    c.query_drop("SET SESSION sql_log_bin = 0").unwrap();
+    let dbs: Vec<String> = c
+        .exec("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?", (format!("{}\\_%", shape.name),))
+        .unwrap();
+    for db in dbs {
+        c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
+    }
+    let tables = shape.tables();
+    let mut last_db = String::new();
+    let started = Instant::now();
+    for (i, (db, t, rows)) in tables.iter().enumerate() {
+        if *db != last_db {
+            c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+            c.query_drop(format!("USE `{db}`")).unwrap();
+            last_db = db.clone();
+        }
+        c.query_drop(format!("CREATE TABLE {t} (id INT PRIMARY KEY, v INT) ENGINE=InnoDB"))
+            .unwrap();
+        c.query_drop(format!("INSERT INTO {t} SELECT seq, seq FROM seq_1_to_{rows}"))
+            .unwrap();
+        if i % 2000 == 1999 {
+            eprintln!("  port {port}: {} of {} tables seeded ({:.0}s)", i + 1, tables.len(), started.elapsed().as_secs_f64());
+        }
+    }
+    for stmt in [
+        format!("CREATE DATABASE IF NOT EXISTS `{marker}`"),
+        format!("CREATE OR REPLACE TABLE `{marker}`.done (n BIGINT)"),
+        format!("INSERT INTO `{marker}`.done VALUES ({})", shape.total()),
+    ] {
+        c.query_drop(stmt).unwrap();
+    }
+}
+
+fn seed(pair: &Pair, shape: &Shape) {
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| seed_server(pair, pair.primary, shape));
+        s.spawn(|| seed_server(pair, pair.replica, shape));
+    });
+    eprintln!("{}: seeded in {:.0}s", shape.name, started.elapsed().as_secs_f64());
+}
+
+/// The seed's logic: primary then replica, SHOW DATABASES, SHOW TABLES per
+/// database, one COUNT(*) round trip per table.
+fn sequential(pair: &Pair, shape: &Shape) -> u64 {
+    let mut total = 0;
+    for port in [pair.primary, pair.replica] {
+        let mut c = pair.monitor(port);
+        let dbs: Vec<String> = c.query("SHOW DATABASES").unwrap();
+        for db in dbs.iter().filter(|d| d.starts_with(&format!("{}_", shape.name)) && !d.ends_with("_meta")) {
+            let tables: Vec<String> = c.query(format!("SHOW TABLES FROM `{db}`")).unwrap();
+            for t in tables {
+                let n: Option<u64> = c.query_first(format!("SELECT COUNT(*) FROM `{db}`.`{t}`")).unwrap();
+                total += n.unwrap();
+            }
+        }
+    }
+    total
+}
+
+/// The floor: both servers at once, each one listing and one statement.
+fn floor(pair: &Pair, shape: &Shape) -> u64 {
+    let one = |port: u16| -> u64 {
+        let mut c = pair.monitor(port);
+        let tables: Vec<(String, String)> = c
+            .exec(
+                "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA LIKE ? AND TABLE_SCHEMA NOT LIKE '%\\_meta' AND TABLE_TYPE = 'BASE TABLE'",
+                (format!("{}\\_%", shape.name),),
+            )
+            .unwrap();
+        let sql: Vec<String> = tables
+            .iter()
+            .map(|(d, t)| format!("SELECT COUNT(*) FROM `{d}`.`{t}`"))
+            .collect();
+        let counts: Vec<u64> = c.query(sql.join(" UNION ALL ")).unwrap();
+        counts.iter().sum()
+    };
+    std::thread::scope(|s| {
+        let a = s.spawn(|| one(pair.primary));
+        let b = s.spawn(|| one(pair.replica));
+        a.join().unwrap() + b.join().unwrap()
+    })
+}
+
+/// The plugin, under /usr/bin/time -v: (status line, peak RSS in KiB).
+fn plugin(pair: &Pair, shape: &Shape, connections: &str) -> (String, u64) {
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_check_mysql_drift"))
+        .args(["--master", &format!("127.0.0.1:{}", pair.primary)])
+        .args(["--replica", &format!("127.0.0.1:{}", pair.replica)])
+        .args(["-u", "monitor", "-t", "600", "--connections", connections])
+        .args(["--include-db", &format!("^{}_[0-9]+$", shape.name)])
+        .env_clear()
+        .env("MYSQL_PWD", &pair.monitor_pw)
+        .output()
+        .expect("/usr/bin/time (apt-get install time)");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no RSS from /usr/bin/time: {stderr}"));
+    assert_eq!(out.status.code(), Some(0), "the plugin did not answer OK: {stdout}");
+    (stdout.lines().next().unwrap_or("").to_string(), rss)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+    let started = Instant::now();
+    let out = f();
+    (started.elapsed(), out)
+}
+
+fn main() {
+    let shapes: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let shapes = if shapes.is_empty() { vec!["11k".to_string()] } else { shapes };
+    let pair = Pair {
+        primary: env_or("DRIFT_PRIMARY_PORT", "13306").parse().unwrap(),
+        replica: env_or("DRIFT_REPLICA_PORT", "13307").parse().unwrap(),
+        admin_pw: env_or("DRIFT_ADMIN_PASSWORD", "admin-pw"),
+        monitor_pw: env_or("DRIFT_MONITOR_PASSWORD", "monitor-pw"),
+    };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("model name\t: ").map(str::to_string)))
+        .unwrap_or_default();
+    println!("machine: {} cores, {cpu}; both servers on it; median of {REPEAT} runs, interleaved", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "{:>6} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>8}",
+        "tables", "rows/server", "sequential", "floor", "plugin", "plugin-c1", "seq/plug", "plug/flr", "RSS MB"
+    );
+    for name in shapes {
+        let shape = Shape::parse(&name);
+        seed(&pair, &shape);
+        let expected = 2 * shape.rows();
+        // Warm both servers' caches once, as a monitor running every few
+        // minutes finds them.
+        assert_eq!(floor(&pair, &shape), expected);
+        let (mut seq, mut flo, mut plug, mut plug1, mut rss) = (vec![], vec![], vec![], vec![], 0);
+        let mut line = String::new();
+        for _ in 0..REPEAT {
+            let (t, n) = time(|| sequential(&pair, &shape));
+            assert_eq!(n, expected);
+            seq.push(t);
+            let (t, n) = time(|| floor(&pair, &shape));
+            assert_eq!(n, expected);
+            flo.push(t);
+            let (t, (l, r)) = time(|| plugin(&pair, &shape, "2"));
+            plug.push(t);
+            rss = rss.max(r);
+            line = l;
+            let (t, _) = time(|| plugin(&pair, &shape, "1"));
+            plug1.push(t);
+        }
+        let (seq, flo, plug, plug1) = (median(seq), median(flo), median(plug), median(plug1));
+        println!(
+            "{:>6} {:>11} {:>9.3}s {:>9.3}s {:>9.3}s {:>9.3}s {:>8.2}x {:>8.2}x {:>8.1}",
+            shape.total(),
+            shape.rows(),
+            seq.as_secs_f64(),
+            flo.as_secs_f64(),
+            plug.as_secs_f64(),
+            plug1.as_secs_f64(),
+            seq.as_secs_f64() / plug.as_secs_f64(),
+            plug.as_secs_f64() / flo.as_secs_f64(),
+            rss as f64 / 1024.0
+        );
+        println!("        plugin said: {}", line.split(" | ").next().unwrap_or(""));
+    }
+}
