@@ -30,7 +30,8 @@ fn conn(port: u16, user: &str, password: &str) -> Conn {
         .user(Some(user))
         .pass(Some(password))
         .prefer_socket(false);
-    Conn::new(opts).unwrap_or_else(|e| panic!("connect to 127.0.0.1:{port}: {e} (tests/servers.sh up)"))
+    Conn::new(opts)
+        .unwrap_or_else(|e| panic!("connect to 127.0.0.1:{port}: {e} (tests/servers.sh up)"))
 }
 
 struct Pair {
@@ -62,10 +63,16 @@ impl Shape {
             "10k" => 10_000,
             "11k" => 11_000,
             "50k" => 50_000,
-            other => other.parse().unwrap_or_else(|_| panic!("unknown shape {other}")),
+            other => other
+                .parse()
+                .unwrap_or_else(|_| panic!("unknown shape {other}")),
         };
         let big = total / 11;
-        Shape { name: format!("bench{s}"), big, small: total - big }
+        Shape {
+            name: format!("bench{s}"),
+            big,
+            small: total - big,
+        }
     }
     fn total(&self) -> usize {
         self.big + self.small
@@ -78,7 +85,11 @@ impl Shape {
         (0..self.total())
             .map(|i| {
                 let rows = if i < self.big { 10_000 } else { 10 };
-                (format!("{}_{:03}", self.name, i / TABLES_PER_DB), format!("t{i:05}"), rows)
+                (
+                    format!("{}_{:03}", self.name, i / TABLES_PER_DB),
+                    format!("t{i:05}"),
+                    rows,
+                )
             })
             .collect()
     }
@@ -96,7 +107,10 @@ fn seed_server(pair: &Pair, port: u16, shape: &Shape) {
     }
     c.query_drop("SET SESSION sql_log_bin = 0").unwrap();
     let dbs: Vec<String> = c
-        .exec("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?", (format!("{}\\_%", shape.name),))
+        .exec(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?",
+            (format!("{}\\_%", shape.name),),
+        )
         .unwrap();
     for db in dbs {
         c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
@@ -110,12 +124,21 @@ fn seed_server(pair: &Pair, port: u16, shape: &Shape) {
             c.query_drop(format!("USE `{db}`")).unwrap();
             last_db = db.clone();
         }
-        c.query_drop(format!("CREATE TABLE {t} (id INT PRIMARY KEY, v INT) ENGINE=InnoDB"))
-            .unwrap();
-        c.query_drop(format!("INSERT INTO {t} SELECT seq, seq FROM seq_1_to_{rows}"))
-            .unwrap();
+        c.query_drop(format!(
+            "CREATE TABLE {t} (id INT PRIMARY KEY, v INT) ENGINE=InnoDB"
+        ))
+        .unwrap();
+        c.query_drop(format!(
+            "INSERT INTO {t} SELECT seq, seq FROM seq_1_to_{rows}"
+        ))
+        .unwrap();
         if i % 2000 == 1999 {
-            eprintln!("  port {port}: {} of {} tables seeded ({:.0}s)", i + 1, tables.len(), started.elapsed().as_secs_f64());
+            eprintln!(
+                "  port {port}: {} of {} tables seeded ({:.0}s)",
+                i + 1,
+                tables.len(),
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     for stmt in [
@@ -133,7 +156,11 @@ fn seed(pair: &Pair, shape: &Shape) {
         s.spawn(|| seed_server(pair, pair.primary, shape));
         s.spawn(|| seed_server(pair, pair.replica, shape));
     });
-    eprintln!("{}: seeded in {:.0}s", shape.name, started.elapsed().as_secs_f64());
+    eprintln!(
+        "{}: seeded in {:.0}s",
+        shape.name,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// The seed's logic: primary then replica, SHOW DATABASES, SHOW TABLES per
@@ -143,10 +170,15 @@ fn sequential(pair: &Pair, shape: &Shape) -> u64 {
     for port in [pair.primary, pair.replica] {
         let mut c = pair.monitor(port);
         let dbs: Vec<String> = c.query("SHOW DATABASES").unwrap();
-        for db in dbs.iter().filter(|d| d.starts_with(&format!("{}_", shape.name)) && !d.ends_with("_meta")) {
+        for db in dbs
+            .iter()
+            .filter(|d| d.starts_with(&format!("{}_", shape.name)) && !d.ends_with("_meta"))
+        {
             let tables: Vec<String> = c.query(format!("SHOW TABLES FROM `{db}`")).unwrap();
             for t in tables {
-                let n: Option<u64> = c.query_first(format!("SELECT COUNT(*) FROM `{db}`.`{t}`")).unwrap();
+                let n: Option<u64> = c
+                    .query_first(format!("SELECT COUNT(*) FROM `{db}`.`{t}`"))
+                    .unwrap();
                 total += n.unwrap();
             }
         }
@@ -180,13 +212,14 @@ fn floor(pair: &Pair, shape: &Shape) -> u64 {
 }
 
 /// The plugin, under /usr/bin/time -v: (status line, peak RSS in KiB).
-fn plugin(pair: &Pair, shape: &Shape, connections: &str) -> (String, u64) {
+fn plugin(pair: &Pair, shape: &Shape, connections: &[&str]) -> (String, u64) {
     let out = Command::new("/usr/bin/time")
         .arg("-v")
         .arg(env!("CARGO_BIN_EXE_check_mysql_drift"))
         .args(["--master", &format!("127.0.0.1:{}", pair.primary)])
         .args(["--replica", &format!("127.0.0.1:{}", pair.replica)])
-        .args(["-u", "monitor", "-t", "600", "--connections", connections])
+        .args(["-u", "monitor", "-t", "600"])
+        .args(connections)
         .args(["--include-db", &format!("^{}_[0-9]+$", shape.name)])
         .env_clear()
         .env("MYSQL_PWD", &pair.monitor_pw)
@@ -196,10 +229,17 @@ fn plugin(pair: &Pair, shape: &Shape, connections: &str) -> (String, u64) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let rss = stderr
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no RSS from /usr/bin/time: {stderr}"));
-    assert_eq!(out.status.code(), Some(0), "the plugin did not answer OK: {stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the plugin did not answer OK: {stdout}"
+    );
     (stdout.lines().next().unwrap_or("").to_string(), rss)
 }
 
@@ -215,8 +255,15 @@ fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
 }
 
 fn main() {
-    let shapes: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let shapes = if shapes.is_empty() { vec!["11k".to_string()] } else { shapes };
+    let shapes: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let shapes = if shapes.is_empty() {
+        vec!["11k".to_string()]
+    } else {
+        shapes
+    };
     let pair = Pair {
         primary: env_or("DRIFT_PRIMARY_PORT", "13306").parse().unwrap(),
         replica: env_or("DRIFT_REPLICA_PORT", "13307").parse().unwrap(),
@@ -225,12 +272,26 @@ fn main() {
     };
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("model name\t: ").map(str::to_string)))
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name\t: ").map(str::to_string))
+        })
         .unwrap_or_default();
-    println!("machine: {} cores, {cpu}; both servers on it; median of {REPEAT} runs, interleaved", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "machine: {} cores, {cpu}; both servers on it; median of {REPEAT} runs, interleaved",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!(
         "{:>6} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>8}",
-        "tables", "rows/server", "sequential", "floor", "plugin", "plugin-c1", "seq/plug", "plug/flr", "RSS MB"
+        "tables",
+        "rows/server",
+        "sequential",
+        "floor",
+        "plugin",
+        "plugin-c1",
+        "seq/plug",
+        "plug/flr",
+        "RSS MB"
     );
     for name in shapes {
         let shape = Shape::parse(&name);
@@ -248,11 +309,11 @@ fn main() {
             let (t, n) = time(|| floor(&pair, &shape));
             assert_eq!(n, expected);
             flo.push(t);
-            let (t, (l, r)) = time(|| plugin(&pair, &shape, "2"));
+            let (t, (l, r)) = time(|| plugin(&pair, &shape, &[]));
             plug.push(t);
             rss = rss.max(r);
             line = l;
-            let (t, _) = time(|| plugin(&pair, &shape, "1"));
+            let (t, _) = time(|| plugin(&pair, &shape, &["--connections", "1"]));
             plug1.push(t);
         }
         let (seq, flo, plug, plug1) = (median(seq), median(flo), median(plug), median(plug1));
@@ -268,6 +329,9 @@ fn main() {
             plug.as_secs_f64() / flo.as_secs_f64(),
             rss as f64 / 1024.0
         );
-        println!("        plugin said: {}", line.split(" | ").next().unwrap_or(""));
+        println!(
+            "        plugin said: {}",
+            line.split(" | ").next().unwrap_or("")
+        );
     }
 }

@@ -77,21 +77,18 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
     };
     let (primary, replica) = both(
         || connect_all(&ctx, &cfg.primary),
-        || connect_all(&ctx, &cfg.replica),
+        || {
+            connect_all(&ctx, &cfg.replica).and_then(|mut sessions| {
+                replication_running(cfg, &mut sessions[0])?;
+                Ok(sessions)
+            })
+        },
     );
-    let (mut primary, mut replica) = (primary?, replica?);
-
-    let (running, detail) = replica[0].replication_state()?;
-    if !running {
-        let detail = detail.map(|d| format!(" ({d})")).unwrap_or_default();
-        return Err(anyhow!(Failure::new(
-            State::Critical,
-            format!(
-                "replication is not running on {} (Slave_running=OFF){detail}: no comparison made",
-                cfg.replica
-            )
-        )));
-    }
+    // A server that cannot be reached is the news, whichever it is.
+    let (mut primary, mut replica) = match (primary, replica) {
+        (Ok(p), Ok(r)) => (p, r),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
 
     let mut comparison = Comparison::default();
     let mut pending: Option<Vec<Key>> = None;
@@ -165,12 +162,34 @@ fn join<T>(h: crossbeam::thread::ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
+/// The sessions of one server, connected at the same time.
 fn connect_all(ctx: &Ctx, server: &Server) -> Result<Vec<Session>> {
     ctx.stage
         .set(server.role, format!("connecting to {server}"));
-    (0..ctx.cfg.connections)
-        .map(|_| Session::connect(ctx.cfg, server, ctx.deadline, ctx.registry))
-        .collect()
+    crossbeam::scope(|s| {
+        let handles: Vec<_> = (0..ctx.cfg.connections)
+            .map(|_| s.spawn(|_| Session::connect(ctx.cfg, server, ctx.deadline, ctx.registry)))
+            .collect();
+        handles.into_iter().map(join).collect()
+    })
+    .unwrap_or_else(|_| panic!("a connecting thread panicked"))
+}
+
+/// `Slave_running=OFF` ends the run: the counts of a stopped replica say
+/// nothing about drift.
+fn replication_running(cfg: &Config, replica: &mut Session) -> Result<()> {
+    let (running, detail) = replica.replication_state()?;
+    if running {
+        return Ok(());
+    }
+    let detail = detail.map(|d| format!(" ({d})")).unwrap_or_default();
+    Err(anyhow!(Failure::new(
+        State::Critical,
+        format!(
+            "replication is not running on {} (Slave_running=OFF){detail}: no comparison made",
+            cfg.replica
+        )
+    )))
 }
 
 /// The primary's word to the replica: the position to wait for.
@@ -211,12 +230,18 @@ fn round(
         })
         .collect();
     if !differ.is_empty() {
-        ctx.stage.set(Role::Primary, format!("re-counting {} differing tables", differ.len()));
+        ctx.stage.set(
+            Role::Primary,
+            format!("re-counting {} differing tables", differ.len()),
+        );
         primary[0].begin_snapshot()?;
         let mut after = Counts::new();
         count_into(ctx, Role::Primary, &mut primary[..1], &differ, &mut after)?;
         primary[0].end_snapshot()?;
-        p.after = after.into_iter().filter_map(|(k, (n, _))| n.ok().map(|n| (k, n))).collect();
+        p.after = after
+            .into_iter()
+            .filter_map(|(k, (n, _))| n.ok().map(|n| (k, n)))
+            .collect();
     }
     Ok((p, r, ordered))
 }
@@ -238,7 +263,11 @@ fn to_count(listing: &Listing, want: Option<&[Key]>) -> Vec<(Key, bool, u64)> {
         Some(keys) => keys
             .iter()
             .filter(|k| !k.is_database())
-            .filter_map(|k| listing.get(k).map(|i| (k.clone(), i.transactional, i.estimated_rows)))
+            .filter_map(|k| {
+                listing
+                    .get(k)
+                    .map(|i| (k.clone(), i.transactional, i.estimated_rows))
+            })
             .collect(),
     };
     out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
@@ -263,7 +292,8 @@ fn primary_round(
         s.begin_snapshot()?;
         side.positions.push(s.primary_snapshot_position()?);
     }
-    let (tx, non_tx): (Vec<_>, Vec<_>) = to_count(&side.listing, want).into_iter().partition(|t| t.1);
+    let (tx, non_tx): (Vec<_>, Vec<_>) =
+        to_count(&side.listing, want).into_iter().partition(|t| t.1);
     // Non-transactional tables ignore snapshots: read them now, before
     // naming the position the replica must reach, so that it covers them.
     count_into(ctx, role, &mut sessions[..1], &non_tx, &mut side.counts)?;
@@ -295,15 +325,23 @@ fn replica_round(
         listing: listing(ctx, role, &mut sessions[0], old_listing, relist)?,
         ..Default::default()
     };
-    ctx.stage.set(role, "waiting for the primary's snapshot position");
+    ctx.stage
+        .set(role, "waiting for the primary's snapshot position");
     let target = wait_pos.recv().map_err(gone)?;
     let ordered = match &target {
         Some(pos) => {
-            ctx.stage.set(role, format!("waiting to reach the primary's position {pos}"));
+            ctx.stage.set(
+                role,
+                format!("waiting to reach the primary's position {pos}"),
+            );
             let left = ctx.deadline.saturating_duration_since(Instant::now());
-            let budget = left.saturating_sub(Duration::from_millis(500)).max(Duration::from_millis(100));
+            let budget = left
+                .saturating_sub(Duration::from_millis(500))
+                .max(Duration::from_millis(100));
             if !sessions[0].wait_for(pos, budget)? {
-                let at = sessions[0].replica_applied().map_or_else(|| "unknown".into(), |p| p.to_string());
+                let at = sessions[0]
+                    .replica_applied()
+                    .map_or_else(|| "unknown".into(), |p| p.to_string());
                 return Err(anyhow!(Failure::new(
                     State::Unknown,
                     format!(
@@ -323,7 +361,8 @@ fn replica_round(
         s.begin_snapshot()?;
         side.positions.push(s.replica_snapshot_position());
     }
-    let (tx, non_tx): (Vec<_>, Vec<_>) = to_count(&side.listing, want).into_iter().partition(|t| t.1);
+    let (tx, non_tx): (Vec<_>, Vec<_>) =
+        to_count(&side.listing, want).into_iter().partition(|t| t.1);
     count_into(ctx, role, &mut sessions[..1], &non_tx, &mut side.counts)?;
     count_into(ctx, role, sessions, &tx, &mut side.counts)?;
     for s in sessions.iter_mut() {

@@ -142,7 +142,11 @@ impl Comparison {
                     self.verdicts.insert(key.clone(), Verdict::Match(how));
                 }
                 Some(Judgement::Drift(how)) => {
-                    let drift = Verdict::Drift { primary: pc, replica: rc, how };
+                    let drift = Verdict::Drift {
+                        primary: pc,
+                        replica: rc,
+                        how,
+                    };
                     self.verdicts.insert(key.clone(), drift);
                 }
                 _ => {

@@ -68,17 +68,24 @@ impl GtidPos {
     }
 }
 
-impl fmt::Display for GtidPos {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.domains.is_empty() {
-            return f.write_str("(empty)");
-        }
+impl GtidPos {
+    /// As the server writes it: `0-1-100,1-2-5`, empty for no transaction.
+    pub fn list(&self) -> String {
         let parts: Vec<String> = self
             .domains
             .iter()
             .map(|(d, (s, n))| format!("{d}-{s}-{n}"))
             .collect();
-        f.write_str(&parts.join(","))
+        parts.join(",")
+    }
+}
+
+impl fmt::Display for GtidPos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.domains.is_empty() {
+            return f.write_str("(empty)");
+        }
+        f.write_str(&self.list())
     }
 }
 

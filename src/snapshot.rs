@@ -4,7 +4,7 @@
 use crate::config::{Config, Filter, Role, Server};
 use crate::consistency::GtidPos;
 use crate::plugin::{Failure, State};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder, SslOpts};
 use std::collections::BTreeMap;
@@ -87,7 +87,9 @@ fn opts(cfg: &Config, server: &Server, connect_timeout: Duration) -> OptsBuilder
         // A backstop behind the server-side limits and the watchdog.
         .read_timeout(Some(cfg.timeout + Duration::from_secs(5)))
         .write_timeout(Some(cfg.timeout + Duration::from_secs(5)))
-        .stmt_cache_size(0);
+        .stmt_cache_size(0)
+        // Known, so the driver need not ask the server at connect.
+        .max_allowed_packet(Some(64 << 20));
     if let Some(tls) = &cfg.tls {
         let mut ssl = SslOpts::default();
         if let Some(ca) = &tls.ca {
@@ -127,10 +129,20 @@ impl Session {
         let left = deadline.saturating_duration_since(Instant::now());
         let conn = Conn::new(opts(cfg, server, left.min(Duration::from_secs(15))))
             .map_err(|e| connect_failure(server, e))?;
+        // The handshake tells, without a round trip: MariaDB announces
+        // itself as "5.5.5-10.11.x-MariaDB" (which the driver reads as
+        // 5.5.5, a MySQL version gone since 2010) or with a major of 10 and
+        // up; MySQL reports 5.x, 8.x, 9.x.
+        let v = conn.server_version();
+        let flavor = if v == (5, 5, 5) || v.0 >= 10 {
+            Flavor::MariaDb
+        } else {
+            Flavor::MySql
+        };
         let mut s = Session {
             conn,
             server: server.clone(),
-            flavor: Flavor::MySql,
+            flavor,
         };
         registry
             .ids
@@ -138,31 +150,20 @@ impl Session {
             .unwrap_or_else(|e| e.into_inner())
             .push((server.role, s.conn.connection_id()));
         // Read-only, and every statement bounded on the server side by the
-        // whole budget: nothing of ours outlives the plugin.
+        // whole budget: nothing of ours outlives the plugin. One round trip.
         let limit = cfg.timeout.as_secs_f64();
-        let version: Option<String> = s
-            .conn
-            .query_first("SELECT VERSION()")
-            .map_err(|e| s.err("SELECT VERSION()", e))?;
-        if version.is_some_and(|v| v.contains("MariaDB")) {
-            s.flavor = Flavor::MariaDb;
-        }
         let setup = match s.flavor {
-            Flavor::MariaDb => format!("SET SESSION max_statement_time = {limit:.3}"),
+            Flavor::MariaDb => {
+                format!("SET NAMES utf8mb4, SESSION tx_read_only = 1, SESSION max_statement_time = {limit:.3}")
+            }
             Flavor::MySql => format!(
-                "SET SESSION max_execution_time = {}",
+                "SET NAMES utf8mb4, SESSION transaction_read_only = 1, SESSION max_execution_time = {}",
                 (limit * 1000.0) as u64
             ),
         };
-        for stmt in [
-            "SET NAMES utf8mb4",
-            "SET SESSION TRANSACTION READ ONLY",
-            &setup,
-        ] {
-            s.conn
-                .query_drop(stmt)
-                .with_context(|| format!("{server}: {stmt}"))?;
-        }
+        s.conn
+            .query_drop(&setup)
+            .map_err(|e| s.err("setting up the session", e))?;
         Ok(s)
     }
 
@@ -205,8 +206,17 @@ impl Session {
             })
             .collect();
         for db in dbs.values() {
-            let key = Key { db: db.clone(), table: Arc::from("") };
-            out.insert(key, TableInfo { transactional: true, estimated_rows: 0 });
+            let key = Key {
+                db: db.clone(),
+                table: Arc::from(""),
+            };
+            out.insert(
+                key,
+                TableInfo {
+                    transactional: true,
+                    estimated_rows: 0,
+                },
+            );
         }
         if dbs.is_empty() {
             return Ok(out);
@@ -223,12 +233,25 @@ impl Session {
         let streamed = (|| -> Result<(), mysql::Error> {
             for row in conn.query_iter(sql)? {
                 let (db, table, engine): (String, String, String) = mysql::from_row_opt(row?)?;
-                let Some(shared_db) = dbs.get(&db) else { continue };
+                let Some(shared_db) = dbs.get(&db) else {
+                    continue;
+                };
                 if filter.table(&db, &table) {
-                    let transactional =
-                        matches!(engine.to_ascii_lowercase().as_str(), "innodb" | "rocksdb" | "tokudb");
-                    let key = Key { db: shared_db.clone(), table: Arc::from(table) };
-                    out.insert(key, TableInfo { transactional, estimated_rows: 0 });
+                    let transactional = matches!(
+                        engine.to_ascii_lowercase().as_str(),
+                        "innodb" | "rocksdb" | "tokudb"
+                    );
+                    let key = Key {
+                        db: shared_db.clone(),
+                        table: Arc::from(table),
+                    };
+                    out.insert(
+                        key,
+                        TableInfo {
+                            transactional,
+                            estimated_rows: 0,
+                        },
+                    );
                 }
             }
             Ok(())
@@ -236,15 +259,20 @@ impl Session {
         streamed.map_err(|e| self.err("listing tables", e))?;
         // Optional: without SELECT on mysql.innodb_table_stats the order is
         // just less good.
-        if let Ok(stats) = self
-            .conn
-            .query::<(String, String, u64), _>("SELECT database_name, table_name, n_rows FROM mysql.innodb_table_stats")
-        {
+        if let Ok(stats) = self.conn.query::<(String, String, u64), _>(
+            "SELECT database_name, table_name, n_rows FROM mysql.innodb_table_stats",
+        ) {
             for (db, table, rows) in stats {
                 // Partitions are listed as `t#P#p0`: their rows add up.
-                let name = table.find("#P#").or_else(|| table.find("#p#")).map_or(&table[..], |i| &table[..i]);
+                let name = table
+                    .find("#P#")
+                    .or_else(|| table.find("#p#"))
+                    .map_or(&table[..], |i| &table[..i]);
                 let Some(db) = dbs.get(&db) else { continue };
-                let key = Key { db: db.clone(), table: Arc::from(name) };
+                let key = Key {
+                    db: db.clone(),
+                    table: Arc::from(name),
+                };
                 if let Some(info) = out.get_mut(&key) {
                     info.estimated_rows += rows;
                 }
@@ -253,10 +281,9 @@ impl Session {
         Ok(out)
     }
 
+    /// Starting a transaction ends the one before (read-only: nothing to
+    /// commit).
     pub fn begin_snapshot(&mut self) -> Result<()> {
-        self.conn
-            .query_drop("ROLLBACK")
-            .map_err(|e| self.err("ROLLBACK", e))?;
         self.conn
             .query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
             .map_err(|e| self.err("starting a consistent snapshot", e))
@@ -274,27 +301,18 @@ impl Session {
         if self.flavor != Flavor::MariaDb {
             return Ok(None);
         }
-        let rows: Vec<(String, String)> = self
-            .conn
-            .query("SHOW SESSION STATUS LIKE 'binlog_snapshot_%'")
-            .map_err(|e| self.err("reading the snapshot's binlog position", e))?;
-        let get = |n: &str| {
-            rows.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(n))
-                .map(|(_, v)| v.clone())
-        };
-        let (Some(file), Some(pos)) =
-            (get("Binlog_snapshot_file"), get("Binlog_snapshot_position"))
-        else {
-            return Ok(None);
-        };
-        if file.is_empty() {
-            return Ok(None);
-        }
+        // One round trip: the snapshot's binlog file and offset, turned
+        // into a GTID position (NULL without a binary log).
         let gtid: Option<Option<String>> = self
             .conn
-            .exec_first("SELECT BINLOG_GTID_POS(?, ?)", (file, pos))
-            .map_err(|e| self.err("BINLOG_GTID_POS", e))?;
+            .query_first(
+                "SELECT BINLOG_GTID_POS(\
+                   (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS \
+                     WHERE VARIABLE_NAME = 'BINLOG_SNAPSHOT_FILE'), \
+                   (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS \
+                     WHERE VARIABLE_NAME = 'BINLOG_SNAPSHOT_POSITION'))",
+            )
+            .map_err(|e| self.err("reading the snapshot's binlog position", e))?;
         gtid.flatten()
             .map(|g| GtidPos::parse(&g).map_err(|e| anyhow!("{}: {e}", self.server)))
             .transpose()
@@ -341,10 +359,11 @@ impl Session {
     pub fn wait_for(&mut self, pos: &GtidPos, timeout: Duration) -> Result<bool> {
         let r: Option<Option<i64>> = self
             .conn
-            .exec_first(
-                "SELECT MASTER_GTID_WAIT(?, ?)",
-                (pos.to_string(), timeout.as_secs_f64()),
-            )
+            .query_first(format!(
+                "SELECT MASTER_GTID_WAIT({}, {:.3})",
+                string_literal(&pos.list()),
+                timeout.as_secs_f64()
+            ))
             .map_err(|e| self.err("MASTER_GTID_WAIT", e))?;
         Ok(r.flatten() == Some(0))
     }

@@ -541,3 +541,52 @@ fn timeout_during_a_long_count() {
     assert_no_queries_left("monitor_t", Duration::from_secs(2));
     locker.query_drop("UNLOCK TABLES").unwrap();
 }
+
+/// The tighter grant of the README: SELECT on the application schema and on
+/// mysql.gtid_slave_pos only. Verdicts keep their replication positions;
+/// without the gtid_slave_pos grant they fall back to the bracket.
+#[test]
+fn tighter_grant() {
+    let _g = shared();
+    let p = fresh("tight");
+    let db = format!("{p}_a");
+    seed(&db);
+    exec(
+        Side::Primary,
+        &[
+            "CREATE USER IF NOT EXISTS 'monitor_tight'@'%'",
+            "ALTER USER 'monitor_tight'@'%' IDENTIFIED BY 'pw-monitor_tight'",
+            &format!("GRANT SELECT ON `{db}`.* TO 'monitor_tight'@'%'"),
+            "GRANT SELECT ON mysql.gtid_slave_pos TO 'monitor_tight'@'%'",
+        ],
+    );
+    sync();
+    let run = check_as("monitor_tight", &p, &[]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.perf("tables"), "3", "{run}");
+    assert!(run.first_line().contains("GTID 0-1-"), "{run}");
+    assert_ne!(run.perf("replica_ahead"), "U", "{run}");
+    on_replica_only(&[&format!("INSERT INTO `{db}`.t3 (v) VALUES (1)")]);
+    let run = check_as("monitor_tight", &p, &[]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("{db}.t3: primary 0, replica 1 (+1)")),
+        "{run}"
+    );
+
+    exec(
+        Side::Primary,
+        &["REVOKE SELECT ON mysql.gtid_slave_pos FROM 'monitor_tight'@'%'"],
+    );
+    sync();
+    let run = check_as("monitor_tight", &p, &[]);
+    assert_eq!(run.code, 2, "{run}");
+    assert_eq!(run.perf("replica_ahead"), "U", "{run}");
+    assert!(
+        run.stdout.contains(&format!(
+            "{db}.t3: primary 0, replica 1 (+1), confirmed in two rounds"
+        )),
+        "{run}"
+    );
+}

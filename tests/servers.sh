@@ -75,7 +75,7 @@ gtid-strict-mode=ON
 skip-name-resolve
 character-set-server=utf8mb4
 collation-server=utf8mb4_unicode_ci
-innodb-buffer-pool-size=256M
+innodb-buffer-pool-size=1G
 innodb-log-file-size=128M
 innodb-flush-log-at-trx-commit=2
 sync-binlog=0

@@ -20,7 +20,7 @@ use std::time::Duration;
 pub const OPTION_GROUPS: [&str; 2] = ["client", "check_mysql_drift"];
 pub const DEFAULT_PORT: u16 = 3306;
 pub const DEFAULT_TIMEOUT: f64 = 30.0;
-pub const DEFAULT_CONNECTIONS: usize = 2;
+pub const DEFAULT_CONNECTIONS: usize = 3;
 pub const MAX_CONNECTIONS: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
