@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine: installs MariaDB from
 # Debian's packages when missing, brings up the project's own primary +
-# replica pair (tests/servers.sh), then runs the unit and integration tests.
+# replica pair (tests/servers.sh), runs the unit and integration tests, then
+# the package and monitoring-system tests (tests/consumers.sh: Icinga 2,
+# Nagios Core, NRPE from Debian's packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,3 +11,4 @@ tests/servers.sh up
 eval "$(tests/servers.sh env)"
 cargo build --all-targets --locked
 cargo test --locked -- "$@"
+tests/consumers.sh

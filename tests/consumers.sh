@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# The plugin as its users run it: built into a .deb (packaging/build.sh),
+# the package checked and unpacked into a scratch root, and the binary there
+# called by the real consumers from Debian's packages against the local pair:
+#   - Icinga 2: a daemon loads packaging/icinga2, schedules the check, records
+#     OK, then CRITICAL after drift is injected; its PerfdataWriter output
+#     holds the perfdata and `icinga2 console` parses every value;
+#   - Nagios Core: `nagios4 -v` accepts the packaged definitions;
+#   - NRPE: check_nrpe returns the plugin's status line and exit code.
+# Prints "N passed, M failed" and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+passed=0
+failed=0
+pass() { echo "PASS: $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+check() { # check NAME COMMAND...: pass when the command succeeds
+  local name=$1
+  shift
+  if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+install_consumers() {
+  local missing=()
+  command -v icinga2 >/dev/null || missing+=(icinga2-bin)
+  command -v nagios4 >/dev/null || missing+=(nagios4-core)
+  command -v nrpe >/dev/null || missing+=(nagios-nrpe-server)
+  [[ -x /usr/lib/nagios/plugins/check_nrpe ]] || missing+=(nagios-nrpe-plugin)
+  ((${#missing[@]})) || return 0
+  echo "consumers.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # Our own daemons only: keep the packages from starting theirs.
+  local policy=/usr/sbin/policy-rc.d made=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made=1
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  ((made)) && rm -f "$policy"
+  return 0
+}
+
+tests/servers.sh up
+eval "$(tests/servers.sh env)"
+install_consumers
+WORK=$(mktemp -d /tmp/check_mysql_drift-consumers.XXXXXX)
+chmod 755 "$WORK"
+cleanup() {
+  [[ -n ${ICINGA_PID:-} ]] && kill "$ICINGA_PID" 2>/dev/null
+  [[ -n ${NRPE_PID:-} ]] && kill "$NRPE_PID" 2>/dev/null
+  [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+sql() { # sql primary|replica STATEMENTS
+  mariadb --no-defaults -S "$DRIFT_TEST_DIR/$1/mysqld.sock" -uroot -N -B -e "$2"
+}
+sync_replica() {
+  sql replica "SELECT MASTER_GTID_WAIT('$(sql primary 'SELECT @@gtid_binlog_pos')', 30)" >/dev/null
+}
+
+# --- the package ---------------------------------------------------------
+echo "== packages"
+packaging/build.sh >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "packaging/build.sh"; }
+DEB=$(ls target/packages/*.deb 2>/dev/null | head -n1)
+RPM=$(ls target/packages/*.rpm 2>/dev/null | head -n1)
+check ".deb built" test -f "$DEB"
+check ".rpm built" test -f "$RPM"
+contents=$(dpkg-deb -c "$DEB")
+for path in ./usr/lib/nagios/plugins/check_mysql_drift ./usr/share/man/man1/check_mysql_drift.1.gz \
+  ./usr/share/icinga2/include/plugins-contrib.d/mysql_drift.conf \
+  ./usr/share/doc/check-mysql-drift/examples/check_mysql_drift.cnf; do
+  check "deb holds $path" grep -q " $path\$" <<<"$contents"
+done
+check "deb binary is executable" grep -q '^-rwxr-xr-x .* ./usr/lib/nagios/plugins/check_mysql_drift$' <<<"$contents"
+SCRATCH=$WORK/root
+dpkg-deb -x "$DEB" "$SCRATCH"
+PLUGIN_DIR=$SCRATCH/usr/lib/nagios/plugins
+PLUGIN=$PLUGIN_DIR/check_mysql_drift
+version=$("$PLUGIN" --version)
+check "unpacked binary runs ($version)" test "$version" = "check_mysql_drift $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+check "man page renders" bash -c "zcat '$SCRATCH/usr/share/man/man1/check_mysql_drift.1.gz' | grep -q 'master'"
+
+# A database of our own on the pair, and an option file for the monitor account.
+for side in replica primary; do sql "$side" "SET SESSION sql_log_bin=0; DROP DATABASE IF EXISTS consumers_db"; done
+sql primary "CREATE DATABASE consumers_db; CREATE TABLE consumers_db.t (id INT PRIMARY KEY) ENGINE=InnoDB;
+  INSERT INTO consumers_db.t VALUES (1), (2), (3);"
+sync_replica
+CNF=$WORK/check_mysql_drift.cnf
+cat >"$CNF" <<EOF
+[client]
+user = monitor
+password = $DRIFT_MONITOR_PASSWORD
+[check_mysql_drift]
+master = 127.0.0.1:$DRIFT_PRIMARY_PORT
+replica = 127.0.0.1:$DRIFT_REPLICA_PORT
+EOF
+chmod 644 "$CNF"
+run_plugin() { "$PLUGIN" --defaults-file "$CNF" --include-db '^consumers_db$' "$@"; }
+out=$(run_plugin)
+check "unpacked binary checks the pair: $out" test $? -eq 0
+
+# --- Nagios Core -----------------------------------------------------------
+echo "== Nagios Core"
+N=$WORK/nagios
+mkdir -p "$N/var/spool/checkresults" "$N/var/rw"
+# Nagios reads ";" as a comment: one directive a line.
+cat >"$N/templates.cfg" <<EOF
+define contact {
+  contact_name                  admin
+  service_notification_period   24x7
+  host_notification_period      24x7
+  service_notification_options  n
+  host_notification_options     n
+  service_notification_commands notify
+  host_notification_commands    notify
+}
+define contactgroup {
+  contactgroup_name admins
+  members           admin
+}
+define timeperiod {
+  timeperiod_name 24x7
+  alias           always
+  monday          00:00-24:00
+  tuesday         00:00-24:00
+  wednesday       00:00-24:00
+  thursday        00:00-24:00
+  friday          00:00-24:00
+  saturday        00:00-24:00
+  sunday          00:00-24:00
+}
+define command {
+  command_name notify
+  command_line /bin/true
+}
+define command {
+  command_name check_dummy
+  command_line /bin/true
+}
+define host {
+  name                 linux-server
+  register             0
+  check_command        check_dummy
+  max_check_attempts   1
+  check_period         24x7
+  notification_period  24x7
+  contact_groups       admins
+}
+define service {
+  name                 generic-service
+  register             0
+  max_check_attempts   1
+  check_interval       5
+  retry_interval       1
+  check_period         24x7
+  notification_period  24x7
+  contact_groups       admins
+}
+EOF
+define contact { contact_name admin; service_notification_period 24x7; host_notification_period 24x7;
+  service_notification_options n; host_notification_options n; service_notification_commands notify; host_notification_commands notify }
+define contactgroup { contactgroup_name admins; members admin }
+define timeperiod { timeperiod_name 24x7; alias always; monday 00:00-24:00; tuesday 00:00-24:00; wednesday 00:00-24:00;
+  thursday 00:00-24:00; friday 00:00-24:00; saturday 00:00-24:00; sunday 00:00-24:00 }
+define command { command_name notify; command_line /bin/true }
+define command { command_name check_dummy; command_line /bin/true }
+define host { name linux-server; register 0; check_command check_dummy; max_check_attempts 1; check_period 24x7;
+  notification_period 24x7; contact_groups admins }
+define service { name generic-service; register 0; max_check_attempts 1; check_interval 5; retry_interval 1;
+  check_period 24x7; notification_period 24x7; contact_groups admins }
+EOF
+cat >"$N/resource.cfg" <<EOF
+\$USER1\$=$PLUGIN_DIR
+$(grep '^\$USER3\$' packaging/nagios/resource.cfg | sed "s#=.*#=$CNF#")
+EOF
+cat >"$N/nagios.cfg" <<EOF
+log_file=$N/var/nagios.log
+cfg_file=$N/templates.cfg
+cfg_file=$ROOT/packaging/nagios/commands.cfg
+cfg_file=$ROOT/packaging/nagios/services.cfg
+resource_file=$N/resource.cfg
+status_file=$N/var/status.dat
+object_cache_file=$N/var/objects.cache
+precached_object_file=$N/var/objects.precache
+temp_file=$N/var/nagios.tmp
+temp_path=$N/var
+check_result_path=$N/var/spool/checkresults
+command_file=$N/var/rw/nagios.cmd
+lock_file=$N/var/nagios.lock
+state_retention_file=$N/var/retention.dat
+nagios_user=root
+nagios_group=root
+illegal_macro_output_chars=\`~\$&|'"<>
+EOF
+nagios4 -v "$N/nagios.cfg" >"$N/verify.log" 2>&1
+check "nagios4 -v accepts packaging/nagios" test $? -eq 0 || cat "$N/verify.log"
+check "nagios4 -v saw the service" grep -q "Checked 1 services" "$N/verify.log"
+# The command line as Nagios would expand it, run for real.
+cmdline=$(sed -n 's/^ *command_line *//p' packaging/nagios/commands.cfg)
+cmdline=${cmdline//\$USER1\$/$PLUGIN_DIR}
+cmdline=${cmdline//\$USER3\$/$CNF}
+cmdline=${cmdline//\$ARG1\$/127.0.0.1:$DRIFT_PRIMARY_PORT}
+cmdline=${cmdline//\$ARG2\$/127.0.0.1:$DRIFT_REPLICA_PORT}
+cmdline=${cmdline//\$ARG3\$/--include-db ^consumers_db\$}
+out=$(sh -c "$cmdline")
+check "the Nagios command line answers OK: $out" test $? -eq 0
+
+# --- NRPE ------------------------------------------------------------------
+echo "== NRPE"
+NRPE_PORT=15666
+nrpe_cmd=$(grep '^command\[' packaging/nrpe/check_mysql_drift.cfg)
+nrpe_cmd=${nrpe_cmd//\/usr\/lib\/nagios\/plugins\/check_mysql_drift/$PLUGIN}
+nrpe_cmd=${nrpe_cmd//\/etc\/nagios\/check_mysql_drift.cnf/$CNF}
+# The packaged command compares every database; the test pair holds other
+# tests' leftovers, so this one adds its filter.
+cat >"$WORK/nrpe.cfg" <<EOF
+pid_file=$WORK/nrpe.pid
+server_port=$NRPE_PORT
+server_address=127.0.0.1
+allowed_hosts=127.0.0.1
+nrpe_user=nagios
+nrpe_group=nagios
+dont_blame_nrpe=0
+command_timeout=60
+$nrpe_cmd --include-db ^consumers_db\$
+EOF
+nrpe -c "$WORK/nrpe.cfg" -n -f >"$WORK/nrpe.log" 2>&1 &
+NRPE_PID=$!
+for _ in $(seq 50); do
+  /usr/lib/nagios/plugins/check_nrpe -H 127.0.0.1 -p $NRPE_PORT -n >/dev/null 2>&1 && break
+  sleep 0.2
+done
+# nrpe_matches CODE WORD: check_nrpe answers the plugin's own status line
+# and exit code.
+nrpe_matches() {
+  local direct via via_code
+  direct=$(run_plugin | head -n1)
+  via=$(/usr/lib/nagios/plugins/check_nrpe -H 127.0.0.1 -p $NRPE_PORT -n -c check_mysql_drift -t 60)
+  via_code=$?
+  echo "  check_nrpe: exit $via_code: $(head -n1 <<<"$via" | cut -c1-100)"
+  [[ $via_code -eq $1 && $(head -n1 <<<"$via") == "DRIFT $2 - "* && ${direct%% | *} == "$(head -n1 <<<"$via" | sed 's/ | .*//')" ]]
+}
+check "check_nrpe returns the plugin's OK line and exit code 0" nrpe_matches 0 OK
+sql replica "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
+check "check_nrpe returns the plugin's CRITICAL line and exit code 2" nrpe_matches 2 CRITICAL
+sql replica "SET SESSION sql_log_bin=0; DELETE FROM consumers_db.t WHERE id = -1"
+kill "$NRPE_PID" 2>/dev/null
+NRPE_PID=
+
+# --- Icinga 2 --------------------------------------------------------------
+echo "== Icinga 2"
+I=$WORK/icinga2
+mkdir -p "$I"/{data,log,cache,spool,run,perfdata,perftmp}
+cat >"$I/icinga2.conf" <<EOF
+const PluginDir = "$PLUGIN_DIR"
+include <itl>
+include <plugins>
+include "$SCRATCH/usr/share/icinga2/include/plugins-contrib.d/mysql_drift.conf"
+
+object CheckerComponent "checker" { }
+
+object PerfdataWriter "perfdata" {
+  service_perfdata_path = "$I/perfdata/service-perfdata"
+  service_temp_path = "$I/perftmp/service-perfdata"
+  host_perfdata_path = "$I/perfdata/host-perfdata"
+  host_temp_path = "$I/perftmp/host-perfdata"
+  rotation_interval = 1s
+}
+
+object Host "pair" {
+  check_command = "dummy"
+  enable_active_checks = false
+}
+
+object Service "drift" {
+  host_name = "pair"
+  check_command = "mysql_drift"
+  check_interval = 2s
+  retry_interval = 2s
+  max_check_attempts = 1
+  vars.mysql_drift_master = "127.0.0.1:$DRIFT_PRIMARY_PORT"
+  vars.mysql_drift_replica = "127.0.0.1:$DRIFT_REPLICA_PORT"
+  vars.mysql_drift_password = "$DRIFT_MONITOR_PASSWORD"
+  vars.mysql_drift_include_db = [ "^consumers_db\$\$" ]
+  vars.mysql_drift_timeout = 20
+}
+EOF
+ICINGA_DEFS=(-DRunAsUser=root -DRunAsGroup=root -DDataDir="$I/data" -DLogDir="$I/log" -DCacheDir="$I/cache"
+  -DSpoolDir="$I/spool" -DInitRunDir="$I/run")
+icinga2 daemon -C -c "$I/icinga2.conf" "${ICINGA_DEFS[@]}" >"$I/validate.log" 2>&1
+check "icinga2 daemon -C accepts the CheckCommand" test $? -eq 0 || tail -n 20 "$I/validate.log"
+icinga2 daemon -c "$I/icinga2.conf" "${ICINGA_DEFS[@]}" >"$I/daemon.log" 2>&1 &
+ICINGA_PID=$!
+
+# wait_state STATE: the newest SERVICESTATE the PerfdataWriter wrote is STATE.
+wait_state() {
+  local i line
+  for ((i = 0; i < 60; i++)); do
+    line=$(cat "$I"/perfdata/service-perfdata* 2>/dev/null | grep 'SERVICEDESC::drift' | tail -n1)
+    if [[ $line == *"SERVICESTATE::$1"* ]]; then
+      LAST_LINE=$line
+      return 0
+    fi
+    sleep 1
+  done
+  echo "last perfdata line: $line"
+  tail -n 20 "$I/daemon.log"
+  return 1
+}
+check "Icinga 2 records OK" wait_state OK
+perf=$(sed 's/.*SERVICEPERFDATA::\([^\t]*\).*/\1/' <<<"${LAST_LINE:-}")
+check "PerfdataWriter holds the perfdata: ${perf:0:60}..." bash -c '[[ "$1" == *"tables=1;;;0"* && "$1" == *"drifted=0;;0;0"* && "$1" == *"time="* ]]' _ "$perf"
+sql replica "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
+check "Icinga 2 records CRITICAL after drift" wait_state CRITICAL
+kill "$ICINGA_PID" 2>/dev/null
+wait "$ICINGA_PID" 2>/dev/null
+ICINGA_PID=
+
+# Every perfdata value the plugin writes, through Icinga's own parser.
+line=$(run_plugin | head -n1)
+bad=0
+items=0
+for item in ${line#* | }; do
+  items=$((items + 1))
+  parsed=$(icinga2 console --eval "parse_performance_data(\"$item\")" 2>&1)
+  if [[ $parsed != *"\"label\":\"${item%%=*}\""* || $parsed != *"\"value\":"* ]]; then
+    echo "  icinga2 rejects $item: $parsed"
+    bad=1
+  fi
+done
+check "icinga2 console parses all $items perfdata values of: ${line#* | }" test $bad -eq 0 -a $items -ge 12
+
+for side in replica primary; do sql "$side" "SET SESSION sql_log_bin=0; DROP DATABASE IF EXISTS consumers_db"; done
+echo "consumers: $passed passed, $failed failed"
+((failed == 0))
