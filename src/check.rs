@@ -126,9 +126,6 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
         }
         pending = Some(still);
     }
-    for s in primary.iter_mut().chain(replica.iter_mut()) {
-        let _ = s.end_snapshot();
-    }
     Ok(Outcome {
         comparison,
         primary_position: first_positions.0,

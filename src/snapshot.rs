@@ -225,9 +225,14 @@ impl Session {
             "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(ENGINE, '') FROM information_schema.TABLES \
              WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
         );
-        if dbs.len() < total {
+        // Only the included schemas, when some are left out: the server
+        // then reads only their tables' definitions.
+        let only = (dbs.len() < total).then(|| {
             let names: Vec<String> = dbs.keys().map(|d| string_literal(d)).collect();
-            sql.push_str(&format!(" AND TABLE_SCHEMA IN ({})", names.join(",")));
+            names.join(",")
+        });
+        if let Some(names) = &only {
+            sql.push_str(&format!(" AND TABLE_SCHEMA IN ({names})"));
         }
         let conn = &mut self.conn;
         let streamed = (|| -> Result<(), mysql::Error> {
@@ -258,10 +263,14 @@ impl Session {
         })();
         streamed.map_err(|e| self.err("listing tables", e))?;
         // Optional: without SELECT on mysql.innodb_table_stats the order is
-        // just less good.
-        if let Ok(stats) = self.conn.query::<(String, String, u64), _>(
-            "SELECT database_name, table_name, n_rows FROM mysql.innodb_table_stats",
-        ) {
+        // just less good. Only tables big enough for the order to matter.
+        let mut stats_sql = String::from(
+            "SELECT database_name, table_name, n_rows FROM mysql.innodb_table_stats WHERE n_rows >= 10000",
+        );
+        if let Some(names) = &only {
+            stats_sql.push_str(&format!(" AND database_name IN ({names})"));
+        }
+        if let Ok(stats) = self.conn.query::<(String, String, u64), _>(stats_sql) {
             for (db, table, rows) in stats {
                 // Partitions are listed as `t#P#p0`: their rows add up.
                 let name = table

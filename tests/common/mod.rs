@@ -210,6 +210,10 @@ pub fn plugin(args: &[&str]) -> Run {
 /// The plugin against the pair as `monitor`, limited to databases that
 /// start with `prefix`, password through MYSQL_PWD.
 pub fn check(prefix: &str, extra: &[&str]) -> Run {
+    check_with("monitor", &monitor_password(), prefix, extra)
+}
+
+fn check_with(user: &str, password: &str, prefix: &str, extra: &[&str]) -> Run {
     let include = format!("^{}", regex_escape(prefix));
     let (p, r) = (primary_addr(), replica_addr());
     let mut args = vec![
@@ -218,13 +222,12 @@ pub fn check(prefix: &str, extra: &[&str]) -> Run {
         "--replica",
         &r,
         "-u",
-        "monitor",
+        user,
         "--include-db",
         &include,
     ];
     args.extend_from_slice(extra);
-    let pw = monitor_password();
-    let run = plugin_env(&args, &[("MYSQL_PWD", &pw)]);
+    let run = plugin_env(&args, &[("MYSQL_PWD", password)]);
     run.assert_plugin_output();
     run
 }
@@ -371,22 +374,7 @@ pub fn own_monitor(user: &str) {
     sync();
 }
 
+/// As an account made by `own_monitor`.
 pub fn check_as(user: &str, prefix: &str, extra: &[&str]) -> Run {
-    let include = format!("^{}", regex_escape(prefix));
-    let (p, r) = (primary_addr(), replica_addr());
-    let mut args = vec![
-        "--master",
-        &p,
-        "--replica",
-        &r,
-        "-u",
-        user,
-        "--include-db",
-        &include,
-    ];
-    args.extend_from_slice(extra);
-    let pw = format!("pw-{user}");
-    let run = plugin_env(&args, &[("MYSQL_PWD", &pw)]);
-    run.assert_plugin_output();
-    run
+    check_with(user, &format!("pw-{user}"), prefix, extra)
 }
