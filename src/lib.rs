@@ -37,11 +37,15 @@ pub fn emit(answer: &Answer) -> i32 {
     let mut done = ANSWERED.lock().unwrap_or_else(|e| e.into_inner());
     if !*done {
         *done = true;
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(answer.text.as_bytes());
-        let _ = out.flush();
+        print(answer);
     }
     answer.state.code()
+}
+
+fn print(answer: &Answer) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(answer.text.as_bytes());
+    let _ = out.flush();
 }
 
 fn message(format: OutputFormat, state: State, text: &str) -> Answer {
@@ -103,10 +107,10 @@ pub fn run(args: Vec<OsString>, env_password: Option<String>) -> Answer {
                 Answer { state, text }
             }
             OutputFormat::Number => {
-                let out = report::nagios(&outcome, &cfg);
+                let figures = report::figures(&outcome);
                 Answer {
-                    state: out.state,
-                    text: format!("{}\n", report::figures(&outcome).drifted),
+                    state: report::state(&figures, &cfg),
+                    text: format!("{}\n", figures.drifted),
                 }
             }
         },
@@ -162,9 +166,7 @@ fn start_watchdog(cfg: Arc<Config>, stage: Arc<Stage>, registry: Arc<Registry>) 
             stage.describe()
         );
         let answer = message(cfg.output, State::Unknown, &text);
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(answer.text.as_bytes());
-        let _ = out.flush();
+        print(&answer);
         *answered = true;
         std::process::exit(answer.state.code());
     });
