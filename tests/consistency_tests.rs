@@ -258,6 +258,9 @@ fn primary_hanging_mid_run() {
     let db = format!("{p}_a");
     seed_load_schema(&db);
     own_monitor("monitor_h");
+    // A difference, so that the run needs the primary again after the
+    // replica's count: the second primary snapshot (P2).
+    on_replica_only(&[&format!("INSERT INTO `{db}`.quiet VALUES (-1, 0)")]);
     let mut locker = admin(Side::Replica);
     locker
         .query_drop(format!("LOCK TABLES `{db}`.inno1 WRITE"))
@@ -266,7 +269,7 @@ fn primary_hanging_mid_run() {
     let run = std::thread::spawn(move || check_as("monitor_h", &prefix, &["-t", "3"]));
     std::thread::sleep(Duration::from_millis(800));
     // The primary stops answering (as behind a dead link); the replica's
-    // count then finishes and the run needs the primary again.
+    // count then finishes and the run needs the primary for P2.
     signal(Side::Primary, "-STOP");
     locker.query_drop("UNLOCK TABLES").unwrap();
     let run = run.join().unwrap();
@@ -274,7 +277,7 @@ fn primary_hanging_mid_run() {
     assert_eq!(run.code, 3, "{run}");
     assert!(
         run.first_line()
-            .contains("timeout after 3s while primary: "),
+            .contains("timeout after 3s while primary: re-counting 1 differing tables"),
         "{run}"
     );
     assert!(run.elapsed < Duration::from_secs(4), "{run}");
