@@ -110,8 +110,7 @@ fn opts(cfg: &Config, server: &Server, connect_timeout: Duration) -> OptsBuilder
 fn connect_failure(server: &Server, e: mysql::Error) -> anyhow::Error {
     let why = match &e {
         mysql::Error::MySqlError(m) => m.message.clone(),
-        mysql::Error::IoError(io) => io.to_string(),
-        other => other.to_string(),
+        other => mysql_message(other),
     };
     anyhow!(Failure::new(
         State::Critical,
@@ -494,9 +493,14 @@ fn is_table_error(e: &mysql::Error) -> bool {
     }
 }
 
+/// One readable line: the driver's Display of some errors is their Debug
+/// form ("CodecError { ... }").
 pub fn mysql_message(e: &mysql::Error) -> String {
     match e {
         mysql::Error::MySqlError(m) => format!("{} (error {})", m.message, m.code),
+        mysql::Error::IoError(io) => io.to_string(),
+        mysql::Error::CodecError(c) => c.to_string().replace(['`', '\''], ""),
+        mysql::Error::DriverError(d) => d.to_string(),
         other => other.to_string(),
     }
 }

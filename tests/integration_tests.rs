@@ -590,3 +590,77 @@ fn tighter_grant() {
         "{run}"
     );
 }
+
+/// TLS through rustls, against servers started with the test CA's
+/// certificate (`tests/servers.sh`), as an account that requires TLS.
+#[test]
+fn tls_connections() {
+    let _g = shared();
+    let p = fresh("tls");
+    seed(&format!("{p}_a"));
+    exec(
+        Side::Primary,
+        &[
+            "CREATE USER IF NOT EXISTS 'monitor_tls'@'%'",
+            "ALTER USER 'monitor_tls'@'%' IDENTIFIED BY 'pw-monitor_tls' REQUIRE SSL",
+            "GRANT SELECT, SHOW DATABASES ON *.* TO 'monitor_tls'@'%'",
+        ],
+    );
+    sync();
+    let tls = format!(
+        "{}/tls",
+        std::env::var("DRIFT_TEST_DIR").unwrap_or("/tmp/check_mysql_drift-servers".into())
+    );
+    let ca = format!("{tls}/ca.pem");
+    let other = format!("{tls}/other-ca.pem");
+
+    let run = check_as(
+        "monitor_tls",
+        &p,
+        &["--ssl-ca", &ca, "--ssl-verify-server-cert"],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let run = check_as("monitor_tls", &p, &["--ssl"]);
+    assert_eq!(run.code, 0, "{run}");
+    // Without TLS the account is refused: the runs above did use it.
+    let run = check_as("monitor_tls", &p, &[]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.first_line()
+            .contains("Access denied for user 'monitor_tls'"),
+        "{run}"
+    );
+    // A certificate from another CA fails verification, as CRITICAL.
+    let run = check_as(
+        "monitor_tls",
+        &p,
+        &["--ssl-ca", &other, "--ssl-verify-server-cert"],
+    );
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.first_line()
+            .starts_with("DRIFT CRITICAL - cannot connect to "),
+        "{run}"
+    );
+    assert!(
+        run.first_line()
+            .contains("invalid peer certificate: UnknownIssuer"),
+        "{run}"
+    );
+    // The same settings from an option file.
+    let dir = std::env::temp_dir().join(format!("cmd-it-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cnf = dir.join("tls.cnf");
+    std::fs::write(
+        &cnf,
+        format!("[client]\nssl-ca = {ca}\nssl-verify-server-cert\n"),
+    )
+    .unwrap();
+    let run = check_as(
+        "monitor_tls",
+        &p,
+        &["--defaults-file", cnf.to_str().unwrap()],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(run.code, 0, "{run}");
+}

@@ -21,10 +21,11 @@ REPL_PASSWORD=repl-pw
 log() { printf 'servers.sh: %s\n' "$*" >&2; }
 
 install_packages() {
-  if command -v mariadbd >/dev/null && command -v mariadb >/dev/null && command -v mariadb-install-db >/dev/null; then
+  if command -v mariadbd >/dev/null && command -v mariadb >/dev/null && command -v mariadb-install-db >/dev/null &&
+    command -v openssl >/dev/null; then
     return
   fi
-  log "installing mariadb-server and mariadb-client from Debian's packages"
+  log "installing mariadb-server, mariadb-client and openssl from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   # policy-rc.d keeps the package from starting the system service: we run our own.
@@ -34,7 +35,7 @@ install_packages() {
     chmod +x "$policy"
     created_policy=1
   fi
-  apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >/dev/null
+  apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client openssl >/dev/null
   ((created_policy)) && rm -f "$policy"
   return 0
 }
@@ -50,6 +51,24 @@ is_up() {
   local name=$1
   [[ -f $DIR/$name/mysqld.pid ]] && kill -0 "$(cat "$DIR/$name/mysqld.pid")" 2>/dev/null &&
     mariadb-admin --no-defaults -S "$DIR/$name/mysqld.sock" -uroot ping >/dev/null 2>&1
+}
+
+# A CA of our own and a server certificate for 127.0.0.1 (and localhost),
+# shared by both servers, for the TLS tests: $DIR/tls/ca.pem.
+make_certificates() {
+  local t=$DIR/tls
+  [[ -f $t/server-cert.pem ]] && return
+  mkdir -p "$t"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=check_mysql_drift test CA" \
+    -keyout "$t/ca-key.pem" -out "$t/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$t/server-key.pem" -out "$t/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$t/ext.cnf"
+  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca-key.pem" -CAcreateserial \
+    -days 3650 -extfile "$t/ext.cnf" -out "$t/server-cert.pem" 2>/dev/null
+  # A second CA that signed nothing here: verification against it must fail.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=unrelated CA" \
+    -keyout "$t/other-ca-key.pem" -out "$t/other-ca.pem" 2>/dev/null
 }
 
 start_instance() {
@@ -83,6 +102,9 @@ max-connections=200
 table-open-cache=65536
 table-definition-cache=65536
 open-files-limit=300000
+ssl-ca=$DIR/tls/ca.pem
+ssl-cert=$DIR/tls/server-cert.pem
+ssl-key=$DIR/tls/server-key.pem
 EOF
   if [[ ! -d $d/data/mysql ]]; then
     log "initialising $name datadir in $d/data"
@@ -168,6 +190,7 @@ EOF
 case ${1:-up} in
   up)
     install_packages
+    make_certificates
     start_instance primary "$PRIMARY_PORT" 1
     start_instance replica "$REPLICA_PORT" 2
     configure_pair
