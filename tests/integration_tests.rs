@@ -28,11 +28,18 @@ fn seed(db: &str) {
     sync();
 }
 
+/// A fresh prefix for one test and its first database, seeded.
+fn seeded(name: &str) -> (String, String) {
+    let p = fresh(name);
+    let db = format!("{p}_a");
+    seed(&db);
+    (p, db)
+}
+
 #[test]
 fn matching_pair_is_ok() {
     let _g = shared();
-    let p = fresh("match");
-    seed(&format!("{p}_a"));
+    let (p, _) = seeded("match");
     seed(&format!("{p}_b"));
     let run = check(&p, &[]);
     assert_eq!(run.code, 0, "{run}");
@@ -62,9 +69,7 @@ fn matching_pair_is_ok() {
 #[test]
 fn rows_inserted_on_the_replica_only() {
     let _g = shared();
-    let p = fresh("ins");
-    let db = format!("{p}_a");
-    seed(&db);
+    let (p, db) = seeded("ins");
     on_replica_only(&[&format!("INSERT INTO `{db}`.t2 (v) VALUES (6),(7)")]);
     let run = check(&p, &[]);
     assert_eq!(run.code, 2, "{run}");
@@ -85,9 +90,7 @@ fn rows_inserted_on_the_replica_only() {
 #[test]
 fn rows_deleted_on_the_replica_only() {
     let _g = shared();
-    let p = fresh("del");
-    let db = format!("{p}_a");
-    seed(&db);
+    let (p, db) = seeded("del");
     on_replica_only(&[&format!("DELETE FROM `{db}`.t1 WHERE v > 1")]);
     let run = check(&p, &[]);
     assert_eq!(run.code, 2, "{run}");
@@ -101,9 +104,7 @@ fn rows_deleted_on_the_replica_only() {
 #[test]
 fn tables_and_databases_on_one_side_only() {
     let _g = shared();
-    let p = fresh("onesided");
-    let db = format!("{p}_a");
-    seed(&db);
+    let (p, db) = seeded("onesided");
     on_replica_only(&[
         &format!("CREATE TABLE `{db}`.extra (id INT) ENGINE=InnoDB"),
         &format!("DROP TABLE `{db}`.t3"),
@@ -242,9 +243,7 @@ fn table_kinds() {
 #[test]
 fn unreadable_table_is_named() {
     let _g = shared();
-    let p = fresh("unread");
-    let db = format!("{p}_a");
-    seed(&db);
+    let (p, db) = seeded("unread");
     on_replica_only(&[&format!("ALTER TABLE `{db}`.t3 DISCARD TABLESPACE")]);
     let run = check(&p, &[]);
     assert_eq!(run.code, 3, "{run}");
@@ -383,9 +382,7 @@ fn help_and_version_on_stdout() {
 #[test]
 fn thresholds_on_tables_and_rows() {
     let _g = shared();
-    let p = fresh("thresh");
-    let db = format!("{p}_a");
-    seed(&db);
+    let (p, db) = seeded("thresh");
     on_replica_only(&[&format!("INSERT INTO `{db}`.t1 (v) VALUES (9)")]);
     // One differing table: within -c 1, beyond -w 0.
     let run = check(&p, &["-w", "0", "-c", "1"]);
@@ -402,8 +399,7 @@ fn thresholds_on_tables_and_rows() {
 #[test]
 fn option_file_and_mysql_pwd() {
     let _g = shared();
-    let p = fresh("optfile");
-    seed(&format!("{p}_a"));
+    let (p, _) = seeded("optfile");
     let dir = std::env::temp_dir().join(format!("cmd-it-optfile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cnf = dir.join("drift.cnf");
@@ -486,9 +482,7 @@ fn include_and_exclude_filters() {
 #[test]
 fn json_and_number_outputs() {
     let _g = shared();
-    let p = fresh("outputs");
-    let db = format!("{p}_a");
-    seed(&db);
+    let (p, db) = seeded("outputs");
     on_replica_only(&[&format!("INSERT INTO `{db}`.t1 (v) VALUES (9)")]);
     let (m, r) = (primary_addr(), replica_addr());
     let include = format!("^{p}");
@@ -524,9 +518,7 @@ fn json_and_number_outputs() {
 #[test]
 fn timeout_during_a_long_count() {
     let _g = shared();
-    let p = fresh("timeout");
-    let db = format!("{p}_a");
-    seed(&db);
+    let (p, db) = seeded("timeout");
     own_monitor("monitor_t");
     let mut locker = admin(Side::Replica);
     use mysql::prelude::Queryable;
@@ -548,19 +540,13 @@ fn timeout_during_a_long_count() {
 #[test]
 fn tighter_grant() {
     let _g = shared();
-    let p = fresh("tight");
-    let db = format!("{p}_a");
-    seed(&db);
-    exec(
-        Side::Primary,
-        &[
-            "CREATE USER IF NOT EXISTS 'monitor_tight'@'%'",
-            "ALTER USER 'monitor_tight'@'%' IDENTIFIED BY 'pw-monitor_tight'",
-            &format!("GRANT SELECT ON `{db}`.* TO 'monitor_tight'@'%'"),
-            "GRANT SELECT ON mysql.gtid_slave_pos TO 'monitor_tight'@'%'",
-        ],
+    let (p, db) = seeded("tight");
+    let schema = format!("SELECT ON `{db}`.*");
+    account(
+        "monitor_tight",
+        "",
+        &[&schema, "SELECT ON mysql.gtid_slave_pos"],
     );
-    sync();
     let run = check_as("monitor_tight", &p, &[]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(run.perf("tables"), "3", "{run}");
@@ -596,17 +582,12 @@ fn tighter_grant() {
 #[test]
 fn tls_connections() {
     let _g = shared();
-    let p = fresh("tls");
-    seed(&format!("{p}_a"));
-    exec(
-        Side::Primary,
-        &[
-            "CREATE USER IF NOT EXISTS 'monitor_tls'@'%'",
-            "ALTER USER 'monitor_tls'@'%' IDENTIFIED BY 'pw-monitor_tls' REQUIRE SSL",
-            "GRANT SELECT, SHOW DATABASES ON *.* TO 'monitor_tls'@'%'",
-        ],
+    let (p, _) = seeded("tls");
+    account(
+        "monitor_tls",
+        "REQUIRE SSL",
+        &["SELECT, SHOW DATABASES ON *.*"],
     );
-    sync();
     let tls = format!(
         "{}/tls",
         std::env::var("DRIFT_TEST_DIR").unwrap_or("/tmp/check_mysql_drift-servers".into())

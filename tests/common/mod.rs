@@ -363,18 +363,23 @@ pub fn assert_no_queries_left(user: &str, within: Duration) {
 /// An account of the mission's grant for one test, so that its sessions
 /// can be told apart from other tests'.
 pub fn own_monitor(user: &str) {
-    exec(
-        Side::Primary,
-        &[
-            &format!("CREATE USER IF NOT EXISTS '{user}'@'%'"),
-            &format!("ALTER USER '{user}'@'%' IDENTIFIED BY 'pw-{user}'"),
-            &format!("GRANT SELECT, SHOW DATABASES ON *.* TO '{user}'@'%'"),
-        ],
-    );
+    account(user, "", &["SELECT, SHOW DATABASES ON *.*"]);
+}
+
+/// An account for one test, password `pw-<user>`, made on the primary (it
+/// replicates); `require` is e.g. `REQUIRE SSL`.
+pub fn account(user: &str, require: &str, grants: &[&str]) {
+    let mut statements = vec![
+        format!("CREATE USER IF NOT EXISTS '{user}'@'%'"),
+        format!("ALTER USER '{user}'@'%' IDENTIFIED BY 'pw-{user}' {require}"),
+    ];
+    statements.extend(grants.iter().map(|g| format!("GRANT {g} TO '{user}'@'%'")));
+    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    exec(Side::Primary, &refs);
     sync();
 }
 
-/// As an account made by `own_monitor`.
+/// As an account made by `account` or `own_monitor`.
 pub fn check_as(user: &str, prefix: &str, extra: &[&str]) -> Run {
     check_with(user, &format!("pw-{user}"), prefix, extra)
 }
