@@ -219,13 +219,22 @@ fn round(
         (Err(e), Err(f)) if e.to_string().contains(PARTNER_GONE) => return Err(f),
         (Err(e), _) | (_, Err(e)) => return Err(e),
     };
-    let differ: Vec<(Key, bool, u64)> = to_count(&p.listing, want)
-        .into_iter()
-        .filter(|(k, _, _)| match (p.counts.get(k), r.counts.get(k)) {
-            (Some((Ok(a), _)), Some((Ok(b), _))) => a != b,
+    // Only the tables counted on both sides with different results: a
+    // handful, not the whole listing again.
+    let mut differ: Vec<(Key, bool, u64)> = p
+        .counts
+        .iter()
+        .filter(|(k, (mine, _))| match (mine, r.counts.get(*k)) {
+            (Ok(a), Some((Ok(b), _))) => a != b,
             _ => false,
         })
+        .filter_map(|(k, _)| {
+            p.listing
+                .get(k)
+                .map(|i| (k.clone(), i.transactional, i.estimated_rows))
+        })
         .collect();
+    biggest_first(&mut differ);
     if !differ.is_empty() {
         ctx.stage.set(
             Role::Primary,
@@ -267,8 +276,14 @@ fn to_count(listing: &Listing, want: Option<&[Key]>) -> Vec<(Key, bool, u64)> {
             })
             .collect(),
     };
-    out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    biggest_first(&mut out);
     out
+}
+
+/// Largest estimate first, so that one huge table does not leave the other
+/// connections idle at the end; then by name, for a stable order.
+fn biggest_first(tables: &mut [(Key, bool, u64)]) {
+    tables.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
 }
 
 fn primary_round(

@@ -31,6 +31,14 @@ fn seed_load_schema(db: &str) {
     sync();
 }
 
+/// A fresh prefix for one test and its database of loadable tables.
+fn loaded(name: &str) -> (String, String) {
+    let p = fresh(name);
+    let db = format!("{p}_a");
+    seed_load_schema(&db);
+    (p, db)
+}
+
 fn tally(runs: &[Run]) -> [usize; 4] {
     let mut t = [0; 4];
     for r in runs {
@@ -44,9 +52,7 @@ fn tally(runs: &[Run]) -> [usize; 4] {
 #[test]
 fn verdicts_under_write_load() {
     let _g = exclusive();
-    let p = fresh("load");
-    let db = format!("{p}_a");
-    seed_load_schema(&db);
+    let (p, db) = loaded("load");
     let tables: Vec<String> = LOADED.iter().map(|t| format!("`{db}`.{t}")).collect();
     let load = Load::start(&tables, 4, 200, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(500));
@@ -129,29 +135,28 @@ fn wait_replication_running() {
     }
 }
 
-/// Restarts replication when dropped, so that a failing test does not
-/// leave it stopped for the next.
-struct Restart;
+/// Replication on the replica restarted with `settings` (a CHANGE MASTER
+/// list), and replication running again.
+fn change_master(settings: &str) {
+    let change = format!("CHANGE MASTER TO {settings}");
+    exec(Side::Replica, &["STOP SLAVE", &change, "START SLAVE"]);
+    wait_replication_running();
+}
 
-impl Drop for Restart {
+/// Puts the pair's replication back as tests/servers.sh set it when
+/// dropped, so that a failing test does not leave it changed for the next.
+struct Restore;
+
+impl Drop for Restore {
     fn drop(&mut self) {
-        exec(
-            Side::Replica,
-            &[
-                "STOP SLAVE",
-                "CHANGE MASTER TO MASTER_DELAY = 0",
-                "START SLAVE",
-            ],
-        );
-        wait_replication_running();
+        change_master("MASTER_DELAY = 0, MASTER_USE_GTID = slave_pos");
     }
 }
 
 #[test]
 fn replication_stopped_is_critical() {
     let _g = exclusive();
-    let p = fresh("stopped");
-    seed_load_schema(&format!("{p}_a"));
+    let (p, _) = loaded("stopped");
     own_monitor("monitor_sm");
     exec(
         Side::Replica,
@@ -161,7 +166,7 @@ fn replication_stopped_is_critical() {
         ],
     );
     let (run, detailed) = {
-        let _restart = Restart;
+        let _restore = Restore;
         exec(Side::Replica, &["STOP SLAVE SQL_THREAD"]);
         // With SLAVE MONITOR the line also says which thread stopped.
         (check(&p, &[]), check_as("monitor_sm", &p, &[]))
@@ -190,20 +195,10 @@ fn replication_stopped_is_critical() {
 #[test]
 fn lagging_replica_is_unknown_within_the_timeout() {
     let _g = exclusive();
-    let p = fresh("lag");
-    let db = format!("{p}_a");
-    seed_load_schema(&db);
+    let (p, db) = loaded("lag");
     let run = {
-        let _restart = Restart;
-        exec(
-            Side::Replica,
-            &[
-                "STOP SLAVE",
-                "CHANGE MASTER TO MASTER_DELAY = 8",
-                "START SLAVE",
-            ],
-        );
-        wait_replication_running();
+        let _restore = Restore;
+        change_master("MASTER_DELAY = 8");
         exec(
             Side::Primary,
             &[&format!("INSERT INTO `{db}`.quiet VALUES (-5, 0)")],
@@ -224,9 +219,7 @@ fn lagging_replica_is_unknown_within_the_timeout() {
 #[test]
 fn replica_killed_mid_run() {
     let _g = exclusive();
-    let p = fresh("killed");
-    let db = format!("{p}_a");
-    seed_load_schema(&db);
+    let (p, db) = loaded("killed");
     own_monitor("monitor_k");
     // The run waits on this lock, counting on the replica, when it dies.
     let mut locker = admin(Side::Replica);
@@ -254,9 +247,7 @@ fn replica_killed_mid_run() {
 #[test]
 fn primary_hanging_mid_run() {
     let _g = exclusive();
-    let p = fresh("hang");
-    let db = format!("{p}_a");
-    seed_load_schema(&db);
+    let (p, db) = loaded("hang");
     own_monitor("monitor_h");
     // A difference, so that the run needs the primary again after the
     // replica's count: the second primary snapshot (P2).
@@ -289,9 +280,7 @@ fn primary_hanging_mid_run() {
 #[test]
 fn multi_domain_positions() {
     let _g = exclusive();
-    let p = fresh("domains");
-    let db = format!("{p}_a");
-    seed_load_schema(&db);
+    let (p, db) = loaded("domains");
     exec(
         Side::Primary,
         &[
@@ -322,20 +311,10 @@ fn multi_domain_positions() {
 #[test]
 fn file_and_position_replication() {
     let _g = exclusive();
-    let p = fresh("filepos");
-    let db = format!("{p}_a");
-    seed_load_schema(&db);
+    let (p, db) = loaded("filepos");
     let runs = {
-        let _restore = UseGtid;
-        exec(
-            Side::Replica,
-            &[
-                "STOP SLAVE",
-                "CHANGE MASTER TO MASTER_USE_GTID = no",
-                "START SLAVE",
-            ],
-        );
-        wait_replication_running();
+        let _restore = Restore;
+        change_master("MASTER_USE_GTID = no");
         let tables: Vec<String> = LOADED.iter().map(|t| format!("`{db}`.{t}")).collect();
         let load = Load::start(&tables, 4, 200, Duration::from_secs(20));
         let mut runs: Vec<Run> = (0..4)
@@ -364,20 +343,4 @@ fn file_and_position_replication() {
         "{}",
         drifted[0]
     );
-}
-
-struct UseGtid;
-
-impl Drop for UseGtid {
-    fn drop(&mut self) {
-        exec(
-            Side::Replica,
-            &[
-                "STOP SLAVE",
-                "CHANGE MASTER TO MASTER_USE_GTID = slave_pos",
-                "START SLAVE",
-            ],
-        );
-        wait_replication_running();
-    }
 }
