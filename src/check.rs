@@ -1,22 +1,33 @@
-//! One run: connect to both servers at once, then compare in rounds until
-//! every table has a verdict or the budget for re-checks is spent.
+//! One run: connect to both servers at once, make sure the replica is one
+//! of the primary, then compare in rounds until every table has a verdict
+//! or the budget for re-checks is spent.
+//!
+//! The work is done in lanes: a lane is one primary and one replica
+//! connection. A lane opens a snapshot on the primary (exact GTID position
+//! P), and the replica waits for P and opens its own in the same round trip
+//! (exact position R). Only when R = P does the lane count, and then it
+//! counts the same tables on both sides at once; otherwise it tries again
+//! with fresh snapshots. Counts from one position are the only evidence
+//! that concurrent writes cannot fake (see `consistency`).
 
-use crate::compare::{Comparison, SideRound};
+use crate::compare::{Comparison, Reading, Round};
 use crate::config::{Config, Role, Server};
-use crate::consistency::GtidPos;
+use crate::consistency::{lineage, GtidPos, Lineage};
 use crate::plugin::{Failure, State};
-use crate::snapshot::{Key, Listing, Registry, Session};
+use crate::snapshot::{Key, Listing, Registry, Session, TableCount};
 use anyhow::{anyhow, Result};
-use crossbeam::channel::{bounded, Receiver, Sender};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Re-check rounds stop starting once this share of `-t` is spent, leaving
-/// the rest for the round under way.
+/// Re-check rounds, and tries to align a lane, stop starting once this
+/// share of `-t` is spent, leaving the rest for the counting under way.
 const RECHECK_SHARE: f64 = 0.5;
 const MAX_ROUNDS: usize = 10;
+/// Snapshot pairs one lane may open in one round to find a pair at one
+/// position (under 400 writes/s about half of them are).
+const MAX_ALIGN_TRIES: u64 = 100;
 /// Tables per counting statement, and the estimated rows past which a table
 /// gets a statement of its own.
 const BATCH_TABLES: usize = 200;
@@ -50,10 +61,14 @@ impl Stage {
 
 pub struct Outcome {
     pub comparison: Comparison,
-    pub primary_position: Option<GtidPos>,
-    pub replica_position: Option<GtidPos>,
-    /// False when no GTID wait was possible: no difference is then drift.
-    pub ordered: bool,
+    /// The replication positions at which counts were compared, in order.
+    pub positions: Vec<GtidPos>,
+    /// False when the servers give no positions: no difference is drift.
+    pub positioned: bool,
+    /// Transactions the replica's first snapshot was past the primary's.
+    pub replica_ahead: Option<u64>,
+    /// Snapshot pairs opened to find pairs at one position.
+    pub align_tries: u64,
     pub rounds: usize,
     pub elapsed: Duration,
 }
@@ -61,9 +76,25 @@ pub struct Outcome {
 struct Ctx<'a> {
     cfg: &'a Config,
     deadline: Instant,
+    /// No new round or alignment try starts after this.
+    recheck_deadline: Instant,
     started: Instant,
     stage: &'a Stage,
     registry: &'a Registry,
+}
+
+/// One primary and one replica connection, working on the same tables.
+struct Lane {
+    primary: Session,
+    replica: Session,
+}
+
+/// A table to count, with what decides how and in which order.
+struct Table {
+    key: Key,
+    /// Snapshots cover it on both sides.
+    transactional: bool,
+    estimated_rows: u64,
 }
 
 pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> {
@@ -71,69 +102,49 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
     let ctx = Ctx {
         cfg,
         deadline: started + cfg.timeout,
+        recheck_deadline: started + cfg.timeout.mul_f64(RECHECK_SHARE),
         started,
         stage,
         registry,
     };
-    let (primary, replica) = both(
-        || connect_all(&ctx, &cfg.primary),
-        || {
-            connect_all(&ctx, &cfg.replica).and_then(|mut sessions| {
-                replication_running(cfg, &mut sessions[0])?;
-                Ok(sessions)
-            })
-        },
-    );
-    // A server that cannot be reached is the news, whichever it is.
-    let (mut primary, mut replica) = match (primary, replica) {
-        (Ok(p), Ok(r)) => (p, r),
-        (Err(e), _) | (_, Err(e)) => return Err(e),
+    let mut lanes = connect(&ctx)?;
+    let positioned = same_stream(&ctx, &mut lanes[0])?;
+    let mut outcome = Outcome {
+        comparison: Comparison::default(),
+        positions: Vec::new(),
+        positioned,
+        replica_ahead: None,
+        align_tries: 0,
+        rounds: 0,
+        elapsed: Duration::ZERO,
     };
-
-    let mut comparison = Comparison::default();
     let mut pending: Option<Vec<Key>> = None;
-    let mut listings: (Listing, Listing) = Default::default();
-    let mut first_positions = (None, None);
-    let mut ordered = true;
-    let mut rounds = 0;
+    let mut listings = (Listing::new(), Listing::new());
     loop {
         let relist = pending
             .as_ref()
             .is_none_or(|p| p.iter().any(|k| !both_listed(&listings, k)));
-        let (p, r, was_ordered) = round(
+        let round = read_round(
             &ctx,
-            &mut primary,
-            &mut replica,
+            &mut lanes,
             pending.as_deref(),
             &listings,
             relist,
+            &mut outcome,
         )?;
-        rounds += 1;
-        ordered &= was_ordered;
-        if rounds == 1 {
-            first_positions = (
-                p.positions.first().cloned().flatten(),
-                r.positions.first().cloned().flatten(),
-            );
-        }
-        let keys = pending.unwrap_or_else(|| union_keys(&p.listing, &r.listing));
-        let still = comparison.round(&keys, &p, &r, was_ordered, rounds == 1);
-        listings = (p.listing, r.listing);
-        let spent = started.elapsed().as_secs_f64() / cfg.timeout.as_secs_f64();
-        if still.is_empty() || rounds >= MAX_ROUNDS || spent > RECHECK_SHARE {
-            comparison.finish(&still);
+        outcome.rounds += 1;
+        let keys = pending.unwrap_or_else(|| union_keys(&round.primary, &round.replica));
+        let still = outcome.comparison.round(&keys, &round, outcome.rounds == 1);
+        listings = (round.primary, round.replica);
+        if still.is_empty() || outcome.rounds >= MAX_ROUNDS || Instant::now() > ctx.recheck_deadline
+        {
+            outcome.comparison.finish(&still);
             break;
         }
         pending = Some(still);
     }
-    Ok(Outcome {
-        comparison,
-        primary_position: first_positions.0,
-        replica_position: first_positions.1,
-        ordered,
-        rounds,
-        elapsed: started.elapsed(),
-    })
+    outcome.elapsed = started.elapsed();
+    Ok(outcome)
 }
 
 fn both_listed(l: &(Listing, Listing), k: &Key) -> bool {
@@ -157,6 +168,27 @@ fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
 
 fn join<T>(h: crossbeam::thread::ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// Both servers' sessions, connected at the same time, paired into lanes.
+/// A server that cannot be reached is the news, whichever it is.
+fn connect(ctx: &Ctx) -> Result<Vec<Lane>> {
+    let cfg = ctx.cfg;
+    let (primary, replica) = both(
+        || connect_all(ctx, &cfg.primary),
+        || {
+            connect_all(ctx, &cfg.replica).and_then(|mut sessions| {
+                replication_running(cfg, &mut sessions[0])?;
+                Ok(sessions)
+            })
+        },
+    );
+    let (primary, replica) = (primary?, replica?);
+    Ok(primary
+        .into_iter()
+        .zip(replica)
+        .map(|(primary, replica)| Lane { primary, replica })
+        .collect())
 }
 
 /// The sessions of one server, connected at the same time.
@@ -189,227 +221,140 @@ fn replication_running(cfg: &Config, replica: &mut Session) -> Result<()> {
     )))
 }
 
-/// The primary's word to the replica: the position to wait for.
-type Position = Option<GtidPos>;
-type Counts = HashMap<Key, (Result<u64, String>, usize)>;
-/// Counts of one worker: table, count, index of its snapshot.
-type Counted = Vec<(Key, Result<u64, String>, usize)>;
-
-/// One round: both sides read at the same time, the replica after reaching
-/// the primary's snapshot position; then, for the tables whose counts
-/// differ, a second primary snapshot P2 opened after the replica's.
-fn round(
-    ctx: &Ctx,
-    primary: &mut [Session],
-    replica: &mut [Session],
-    want: Option<&[Key]>,
-    listings: &(Listing, Listing),
-    relist: bool,
-) -> Result<(SideRound, SideRound, bool)> {
-    let (to_replica, wait_pos) = bounded::<Position>(1);
-    let (p_sessions, r_sessions) = (&mut *primary, &mut *replica);
-    let (p, r) = both(
-        move || primary_round(ctx, p_sessions, want, &listings.0, relist, to_replica),
-        move || replica_round(ctx, r_sessions, want, &listings.1, relist, wait_pos),
-    );
-    // The side that failed first tells why; the other only saw its
-    // partner disappear.
-    let (mut p, (r, ordered)) = match (p, r) {
-        (Ok(p), Ok(r)) => (p, r),
-        (Err(e), Err(f)) if e.to_string().contains(PARTNER_GONE) => return Err(f),
-        (Err(e), _) | (_, Err(e)) => return Err(e),
-    };
-    // Only the tables counted on both sides with different results: a
-    // handful, not the whole listing again.
-    let mut differ: Vec<(Key, bool, u64)> = p
-        .counts
-        .iter()
-        .filter(|(k, (mine, _))| match (mine, r.counts.get(*k)) {
-            (Ok(a), Some((Ok(b), _))) => a != b,
-            _ => false,
-        })
-        .filter_map(|(k, _)| {
-            p.listing
-                .get(k)
-                .map(|i| (k.clone(), i.transactional, i.estimated_rows))
-        })
-        .collect();
-    biggest_first(&mut differ);
-    if !differ.is_empty() {
-        ctx.stage.set(
-            Role::Primary,
-            format!("re-counting {} differing tables", differ.len()),
-        );
-        primary[0].begin_snapshot()?;
-        let mut after = Counts::new();
-        count_into(ctx, Role::Primary, &mut primary[..1], &differ, &mut after)?;
-        primary[0].end_snapshot()?;
-        p.after = after
-            .into_iter()
-            .filter_map(|(k, (n, _))| n.ok().map(|n| (k, n)))
-            .collect();
-    }
-    Ok((p, r, ordered))
-}
-
-const PARTNER_GONE: &str = "the other server's reading stopped";
-
-fn gone<T>(_: T) -> anyhow::Error {
-    anyhow!(PARTNER_GONE)
-}
-
-/// The tables of `want` (all when `None`) that `listing` holds, biggest first.
-fn to_count(listing: &Listing, want: Option<&[Key]>) -> Vec<(Key, bool, u64)> {
-    let mut out: Vec<(Key, bool, u64)> = match want {
-        None => listing
-            .iter()
-            .filter(|(k, _)| !k.is_database())
-            .map(|(k, i)| (k.clone(), i.transactional, i.estimated_rows))
-            .collect(),
-        Some(keys) => keys
-            .iter()
-            .filter(|k| !k.is_database())
-            .filter_map(|k| {
-                listing
-                    .get(k)
-                    .map(|i| (k.clone(), i.transactional, i.estimated_rows))
-            })
-            .collect(),
-    };
-    biggest_first(&mut out);
-    out
-}
-
-/// Largest estimate first, so that one huge table does not leave the other
-/// connections idle at the end; then by name, for a stable order.
-fn biggest_first(tables: &mut [(Key, bool, u64)]) {
-    tables.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-}
-
-fn primary_round(
-    ctx: &Ctx,
-    sessions: &mut [Session],
-    want: Option<&[Key]>,
-    old_listing: &Listing,
-    relist: bool,
-    to_replica: Sender<Position>,
-) -> Result<SideRound> {
-    let role = Role::Primary;
-    let mut side = SideRound {
-        listing: listing(ctx, role, &mut sessions[0], old_listing, relist)?,
-        ..Default::default()
-    };
-    ctx.stage.set(role, "opening consistent snapshots");
-    for s in sessions.iter_mut() {
-        s.begin_snapshot()?;
-        side.positions.push(s.primary_snapshot_position()?);
-    }
-    let (tx, non_tx): (Vec<_>, Vec<_>) =
-        to_count(&side.listing, want).into_iter().partition(|t| t.1);
-    // Non-transactional tables ignore snapshots: read them now, before
-    // naming the position the replica must reach, so that it covers them.
-    count_into(ctx, role, &mut sessions[..1], &non_tx, &mut side.counts)?;
-    let wait_for = if side.positions.iter().all(Option::is_some) {
-        sessions[0].binlog_position()?
-    } else {
-        None
-    };
-    to_replica.send(wait_for).map_err(gone)?;
-    count_into(ctx, role, sessions, &tx, &mut side.counts)?;
-    for s in sessions.iter_mut() {
-        s.end_snapshot()?;
-    }
-    Ok(side)
-}
-
-fn replica_round(
-    ctx: &Ctx,
-    sessions: &mut [Session],
-    want: Option<&[Key]>,
-    old_listing: &Listing,
-    relist: bool,
-    wait_pos: Receiver<Position>,
-) -> Result<(SideRound, bool)> {
-    let role = Role::Replica;
-    // Listed while the primary lists too: a table that one listing misses
-    // by a race is only "missing" once confirmed by the next round's.
-    let mut side = SideRound {
-        listing: listing(ctx, role, &mut sessions[0], old_listing, relist)?,
-        ..Default::default()
-    };
+/// Makes sure the two servers are a primary and a replica of it, as far as
+/// the account can tell; returns whether replication positions are to be
+/// had (MariaDB with a binary log on the primary).
+fn same_stream(ctx: &Ctx, lane: &mut Lane) -> Result<bool> {
+    let (primary, replica) = (&ctx.cfg.primary, &ctx.cfg.replica);
     ctx.stage
-        .set(role, "waiting for the primary's snapshot position");
-    let target = wait_pos.recv().map_err(gone)?;
-    let ordered = match &target {
-        Some(pos) => {
-            ctx.stage.set(
-                role,
-                format!("waiting to reach the primary's position {pos}"),
-            );
-            let left = ctx.deadline.saturating_duration_since(Instant::now());
-            let budget = left
-                .saturating_sub(Duration::from_millis(500))
-                .max(Duration::from_millis(100));
-            if !sessions[0].wait_for(pos, budget)? {
-                let at = sessions[0]
-                    .replica_applied()
-                    .map_or_else(|| "unknown".into(), |p| p.to_string());
-                return Err(anyhow!(Failure::new(
-                    State::Unknown,
-                    format!(
-                        "{} did not reach the primary's position {pos} within {:.1}s (it is at {at}): \
-                         replica lagging, no comparison made",
-                        ctx.cfg.replica,
-                        ctx.started.elapsed().as_secs_f64()
-                    )
-                )));
-            }
-            true
-        }
-        None => false,
+        .set(Role::Primary, "reading its server id and GTID state");
+    ctx.stage
+        .set(Role::Replica, "reading its server id and GTID position");
+    // The replica first: whatever it has applied by then, its primary had
+    // logged before it is asked (in parallel, a transaction logged between
+    // the two readings would look foreign).
+    let r = lane.replica.identity()?;
+    let p = lane.primary.identity()?;
+    let fail = |state, text: String| Err(anyhow!(Failure::new(state, text)));
+    if p.server_id == r.server_id {
+        return fail(
+            State::Critical,
+            format!(
+                "{replica} is not a replica of {primary}: both have server_id {} (the same server given twice?)",
+                p.server_id
+            ),
+        );
+    }
+    let Some(state) = p.gtids else {
+        // MySQL: no GTID state the account can compare.
+        return Ok(false);
     };
-    ctx.stage.set(role, "opening consistent snapshots");
-    for s in sessions.iter_mut() {
-        s.begin_snapshot()?;
-        side.positions.push(s.replica_snapshot_position());
+    let Some(applied) = r.gtids else {
+        return fail(
+            State::Unknown,
+            format!(
+                "cannot read mysql.gtid_slave_pos on {replica}: without the replica's position no \
+                 verdict can be reached (GRANT SELECT ON mysql.gtid_slave_pos)"
+            ),
+        );
+    };
+    match lineage(&state, &applied) {
+        Lineage::Replica => Ok(true),
+        Lineage::NotReplica(why) => fail(
+            State::Critical,
+            format!("{replica} is not a replica of {primary}: {why}"),
+        ),
+        Lineage::Unknown(why) => fail(
+            State::Unknown,
+            format!("cannot tell whether {replica} replicates from {primary}: {why}"),
+        ),
     }
-    let (tx, non_tx): (Vec<_>, Vec<_>) =
-        to_count(&side.listing, want).into_iter().partition(|t| t.1);
-    count_into(ctx, role, &mut sessions[..1], &non_tx, &mut side.counts)?;
-    count_into(ctx, role, sessions, &tx, &mut side.counts)?;
-    for s in sessions.iter_mut() {
-        s.end_snapshot()?;
-    }
-    Ok((side, ordered))
 }
 
-fn listing(
+/// One round: both listings, then the tables of `want` (all when `None`)
+/// read on both sides.
+fn read_round(
     ctx: &Ctx,
-    role: Role,
-    session: &mut Session,
-    old: &Listing,
+    lanes: &mut [Lane],
+    want: Option<&[Key]>,
+    old: &(Listing, Listing),
     relist: bool,
-) -> Result<Listing> {
+    outcome: &mut Outcome,
+) -> Result<Round> {
+    let lane = &mut lanes[0];
+    let (primary, replica) = both(
+        || listing(ctx, &mut lane.primary, &old.0, relist),
+        || listing(ctx, &mut lane.replica, &old.1, relist),
+    );
+    let (primary, replica) = (primary?, replica?);
+    let (tx, non_tx): (Vec<Table>, Vec<Table>) = to_count(&primary, &replica, want)
+        .into_iter()
+        .partition(|t| t.transactional);
+    let mut readings = HashMap::new();
+    read_unsnapshotted(
+        ctx,
+        &mut lanes[0],
+        &non_tx,
+        outcome.positioned,
+        &mut readings,
+    )?;
+    read_in_lanes(ctx, lanes, &tx, outcome, &mut readings)?;
+    Ok(Round {
+        primary,
+        replica,
+        readings,
+        positioned: outcome.positioned,
+    })
+}
+
+fn listing(ctx: &Ctx, session: &mut Session, old: &Listing, relist: bool) -> Result<Listing> {
     if !relist {
         return Ok(old.clone());
     }
-    ctx.stage.set(role, "listing tables");
+    ctx.stage.set(session.server.role, "listing tables");
     session.list(&ctx.cfg.filter)
+}
+
+/// The tables of `want` (all when `None`) listed on both sides, biggest
+/// first, so that one huge table does not leave the other lanes idle at
+/// the end; then by name, for a stable order.
+fn to_count(primary: &Listing, replica: &Listing, want: Option<&[Key]>) -> Vec<Table> {
+    let keys: Box<dyn Iterator<Item = &Key>> = match want {
+        None => Box::new(primary.keys()),
+        Some(keys) => Box::new(keys.iter()),
+    };
+    let mut out: Vec<Table> = keys
+        .filter(|k| !k.is_database())
+        .filter_map(|k| {
+            let (p, r) = (primary.get(k)?, replica.get(k)?);
+            Some(Table {
+                key: k.clone(),
+                transactional: p.transactional && r.transactional,
+                estimated_rows: p.estimated_rows,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.estimated_rows
+            .cmp(&a.estimated_rows)
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    out
 }
 
 /// Splits tables, biggest first, into counting statements: a big table
 /// alone, small ones many to a statement.
-fn batches(tables: &[(Key, bool, u64)]) -> Vec<Vec<&Key>> {
+fn batches(tables: &[Table]) -> Vec<Vec<&Key>> {
     let mut out: Vec<Vec<&Key>> = Vec::new();
     let mut cur: Vec<&Key> = Vec::new();
     let mut rows = 0u64;
-    for (k, _, est) in tables {
-        if !cur.is_empty() && (cur.len() >= BATCH_TABLES || rows + est > BATCH_ROWS) {
+    for t in tables {
+        if !cur.is_empty() && (cur.len() >= BATCH_TABLES || rows + t.estimated_rows > BATCH_ROWS) {
             out.push(std::mem::take(&mut cur));
             rows = 0;
         }
-        cur.push(k);
-        rows += est;
+        cur.push(&t.key);
+        rows += t.estimated_rows;
     }
     if !cur.is_empty() {
         out.push(cur);
@@ -417,88 +362,273 @@ fn batches(tables: &[(Key, bool, u64)]) -> Vec<Vec<&Key>> {
     out
 }
 
-/// Counts `tables` with every session in `sessions` pulling batches from one
-/// queue; each count records the index of the snapshot it was read in.
-fn count_into(
+/// Readings of one batch counted on both sides, at `at` when both sides
+/// were at that one position.
+fn pair_up(
+    primary: Vec<TableCount>,
+    replica: Vec<TableCount>,
+    at: Option<&GtidPos>,
+) -> impl Iterator<Item = (Key, Reading)> + '_ {
+    // Both come in the batch's order.
+    primary.into_iter().zip(replica).map(move |(p, r)| {
+        let reading = Reading {
+            primary: p.rows,
+            replica: r.rows,
+            at: at.cloned(),
+        };
+        (p.key, reading)
+    })
+}
+
+/// How long a replica may wait for a position: what is left of `-t`, less
+/// a margin for the answer.
+fn wait_budget(ctx: &Ctx) -> Duration {
+    ctx.deadline
+        .saturating_duration_since(Instant::now())
+        .saturating_sub(Duration::from_millis(500))
+        .max(Duration::from_millis(100))
+}
+
+/// Tables that snapshots do not cover (MyISAM, Aria, MEMORY...), on the
+/// first lane: each batch is counted on the primary between two equal
+/// readings of its binlog position P, then on the replica, after waiting
+/// for P, between two readings of its applied position. Only when all four
+/// agree were both counts taken at one position.
+fn read_unsnapshotted(
     ctx: &Ctx,
-    role: Role,
-    sessions: &mut [Session],
-    tables: &[(Key, bool, u64)],
-    out: &mut Counts,
+    lane: &mut Lane,
+    tables: &[Table],
+    positioned: bool,
+    readings: &mut HashMap<Key, Reading>,
+) -> Result<()> {
+    for batch in batches(tables) {
+        ctx.stage.set(
+            Role::Primary,
+            format!("counting {} non-transactional tables", batch.len()),
+        );
+        let p = lane
+            .primary
+            .count_between_positions(&batch, None, wait_budget(ctx))?;
+        let wait = p.at.as_ref().filter(|_| positioned);
+        ctx.stage.set(
+            Role::Replica,
+            format!("counting {} non-transactional tables", batch.len()),
+        );
+        let r = lane
+            .replica
+            .count_between_positions(&batch, wait, wait_budget(ctx))?;
+        let at =
+            p.at.filter(|a| positioned && r.at.as_ref().is_some_and(|b| b.at_primary_point(a)));
+        readings.extend(pair_up(p.counts, r.counts, at.as_ref()));
+    }
+    Ok(())
+}
+
+/// The shared queue of counting statements the lanes pull from.
+struct Queue<'a> {
+    batches: Vec<Vec<&'a Key>>,
+    next: AtomicUsize,
+    done: AtomicUsize,
+    total: usize,
+    /// Set by a lane that failed: the others stop.
+    failed: AtomicBool,
+}
+
+impl<'a> Queue<'a> {
+    fn take(&self) -> Option<&[&'a Key]> {
+        if self.failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.batches
+            .get(self.next.fetch_add(1, Ordering::Relaxed))
+            .map(Vec::as_slice)
+    }
+
+    fn exhausted(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+            || self.next.load(Ordering::Relaxed) >= self.batches.len()
+    }
+
+    /// Tables counted so far, after `n` more.
+    fn counted(&self, n: usize) -> usize {
+        self.done.fetch_add(n, Ordering::Relaxed) + n
+    }
+}
+
+/// What one lane did in one round.
+#[derive(Default)]
+struct LaneWork {
+    readings: Vec<(Key, Reading)>,
+    /// The position the lane counted at, when it was aligned.
+    at: Option<GtidPos>,
+    first_gap: Option<u64>,
+    tries: u64,
+}
+
+/// Transactional tables, on every lane at once.
+fn read_in_lanes(
+    ctx: &Ctx,
+    lanes: &mut [Lane],
+    tables: &[Table],
+    outcome: &mut Outcome,
+    readings: &mut HashMap<Key, Reading>,
 ) -> Result<()> {
     if tables.is_empty() {
         return Ok(());
     }
-    let batches = batches(tables);
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let total = tables.len();
-    ctx.stage
-        .set(role, format!("counting rows (0 of {total} tables)"));
-    let results: Vec<Result<Counted>> = crossbeam::scope(|s| {
-        let handles: Vec<_> = sessions
+    let queue = Queue {
+        batches: batches(tables),
+        next: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+        total: tables.len(),
+        failed: AtomicBool::new(false),
+    };
+    let positioned = outcome.positioned;
+    let results: Vec<Result<LaneWork>> = crossbeam::scope(|s| {
+        let handles: Vec<_> = lanes
             .iter_mut()
-            .enumerate()
-            .map(|(i, session)| {
-                let (next, done, failed, batches) = (&next, &done, &failed, &batches);
+            .map(|lane| {
+                let queue = &queue;
                 s.spawn(move |_| {
-                    let mut mine = Vec::new();
-                    while !failed.load(Ordering::Relaxed) {
-                        let Some(batch) = batches.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                            break;
-                        };
-                        let counted = session
-                            .count(batch)
-                            .inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
-                        let n = done.fetch_add(batch.len(), Ordering::Relaxed) + batch.len();
-                        ctx.stage.set(
-                            role,
-                            format!("counting rows ({n} of {total} tables, at {})", batch[0]),
-                        );
-                        mine.extend(counted.into_iter().map(|(k, c)| (k, c, i)));
-                    }
-                    Ok(mine)
+                    lane_work(ctx, lane, queue, positioned)
+                        .inspect_err(|_| queue.failed.store(true, Ordering::Relaxed))
                 })
             })
             .collect();
         handles.into_iter().map(join).collect()
     })
     .unwrap_or_else(|_| panic!("a counting thread panicked"));
-    for r in results {
-        for (k, c, i) in r? {
-            out.insert(k, (c, i));
+    for work in results {
+        let work = work?;
+        outcome.align_tries += work.tries;
+        outcome.replica_ahead = outcome.replica_ahead.or(work.first_gap);
+        if let Some(at) = work.at.filter(|at| !outcome.positions.contains(at)) {
+            outcome.positions.push(at);
         }
+        readings.extend(work.readings);
     }
     Ok(())
+}
+
+/// One lane's round: align its snapshots (when positions are to be had),
+/// count batches from the queue on both sides at once, close the snapshots.
+fn lane_work(ctx: &Ctx, lane: &mut Lane, queue: &Queue, positioned: bool) -> Result<LaneWork> {
+    let mut work = LaneWork::default();
+    let ready = if positioned {
+        work.at = align(ctx, lane, queue, &mut work)?;
+        work.at.is_some()
+    } else {
+        lane.primary.open_primary_snapshot()?;
+        lane.replica.open_replica_snapshot(None, wait_budget(ctx))?;
+        true
+    };
+    while let Some(batch) = queue.take().filter(|_| ready) {
+        let (p, r) = both(|| lane.primary.count(batch), || lane.replica.count(batch));
+        let (p, r) = (p?, r?);
+        let n = queue.counted(batch.len());
+        for role in [Role::Primary, Role::Replica] {
+            ctx.stage.set(
+                role,
+                format!(
+                    "counting rows ({n} of {} tables, at {})",
+                    queue.total, batch[0]
+                ),
+            );
+        }
+        work.readings.extend(pair_up(p, r, work.at.as_ref()));
+    }
+    lane.primary.end_snapshot()?;
+    lane.replica.end_snapshot()?;
+    Ok(work)
+}
+
+/// Opens snapshot pairs on the lane until the replica's lands on the
+/// primary's position; that position, or `None` when no try did within
+/// the tries allowed (or when other lanes already took all the work).
+fn align(
+    ctx: &Ctx,
+    lane: &mut Lane,
+    queue: &Queue,
+    work: &mut LaneWork,
+) -> Result<Option<GtidPos>> {
+    while work.tries < MAX_ALIGN_TRIES
+        && !queue.exhausted()
+        && Instant::now() < ctx.recheck_deadline
+    {
+        work.tries += 1;
+        ctx.stage
+            .set(Role::Primary, "opening a consistent snapshot");
+        let Some(snapshot) = lane.primary.open_primary_snapshot()? else {
+            return Err(anyhow!(
+                "{}: the snapshot has no binlog position",
+                ctx.cfg.primary
+            ));
+        };
+        let p = &snapshot.candidate;
+        ctx.stage.set(
+            Role::Replica,
+            format!("waiting to reach the primary's position {p}"),
+        );
+        let Some(r) = lane
+            .replica
+            .open_replica_snapshot(Some(p), wait_budget(ctx))?
+        else {
+            return Err(lagging(ctx, &mut lane.replica, p));
+        };
+        work.first_gap.get_or_insert(r.ahead_of(p));
+        // The candidate pair is a pair only if the candidate is the
+        // snapshot's exact position.
+        if r.at_primary_point(p) && lane.primary.snapshot_gtid(&snapshot)?.as_ref() == Some(p) {
+            return Ok(Some(snapshot.candidate));
+        }
+    }
+    Ok(None)
+}
+
+fn lagging(ctx: &Ctx, replica: &mut Session, pos: &GtidPos) -> anyhow::Error {
+    let at = replica
+        .replica_applied()
+        .map_or_else(|| "unknown".into(), |p| p.to_string());
+    anyhow!(Failure::new(
+        State::Unknown,
+        format!(
+            "{} did not reach the primary's position {pos} within {:.1}s (it is at {at}): \
+             replica lagging, no comparison made",
+            ctx.cfg.replica,
+            ctx.started.elapsed().as_secs_f64()
+        )
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn k(t: &str) -> Key {
-        Key {
-            db: "d".into(),
-            table: t.into(),
+    fn t(name: &str, rows: u64) -> Table {
+        Table {
+            key: Key {
+                db: "d".into(),
+                table: name.into(),
+            },
+            transactional: true,
+            estimated_rows: rows,
         }
     }
 
     #[test]
     fn big_tables_alone_small_ones_together() {
-        let tables: Vec<(Key, bool, u64)> = vec![
-            (k("huge"), true, 5_000_000),
-            (k("big"), true, 150_000),
-            (k("s1"), true, 10),
-            (k("s2"), true, 10),
+        let tables = vec![
+            t("huge", 5_000_000),
+            t("big", 150_000),
+            t("s1", 10),
+            t("s2", 10),
         ];
-        let b = batches(&tables);
-        let names: Vec<Vec<&str>> = b
+        let names: Vec<Vec<&str>> = batches(&tables)
             .iter()
             .map(|b| b.iter().map(|k| &*k.table).collect())
             .collect();
         assert_eq!(names, vec![vec!["huge"], vec!["big", "s1", "s2"]]);
-        let many: Vec<(Key, bool, u64)> = (0..450).map(|i| (k(&i.to_string()), true, 1)).collect();
+        let many: Vec<Table> = (0..450).map(|i| t(&i.to_string(), 1)).collect();
         let sizes: Vec<usize> = batches(&many).iter().map(Vec::len).collect();
         assert_eq!(sizes, vec![200, 200, 50]);
     }

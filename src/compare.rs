@@ -1,28 +1,36 @@
-//! Pure comparison: one round's listings and counts from both sides in,
+//! Pure comparison: one round's listings and readings from both sides in,
 //! per-table verdicts out. Tables without a verdict yet stay pending for
 //! the next round.
 
 use crate::config::Role;
-use crate::consistency::{Evidence, GtidPos, How, Judgement, Tracker};
+use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
 use crate::snapshot::{Key, Listing};
 use std::collections::{BTreeMap, HashMap};
+
+/// A table's row count on each side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub primary: u64,
+    pub replica: u64,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     Match(How),
     Drift {
-        primary: u64,
-        replica: u64,
+        counts: Counts,
         how: How,
+        /// The replication position both counts were read at.
+        at: Option<GtidPos>,
     },
     /// Present on one side only (seen so in two listings).
     Missing {
         on: Role,
     },
-    /// Counts kept moving, or no comparable positions, until the budget ran out.
+    /// No pair of readings at one replication position in time; the last
+    /// counts seen, if the table was counted on both sides at all.
     Unverified {
-        primary: u64,
-        replica: u64,
+        last: Option<Counts>,
     },
     Unreadable {
         side: Role,
@@ -30,142 +38,124 @@ pub enum Verdict {
     },
 }
 
-/// One side's reading in one round.
+/// One table read on both sides in one round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub primary: Result<u64, String>,
+    pub replica: Result<u64, String>,
+    /// The replication position both sides were read at, when it was one
+    /// and the same (`None`: different or unknown positions).
+    pub at: Option<GtidPos>,
+}
+
+/// What one round read.
 #[derive(Debug, Default)]
-pub struct SideRound {
-    pub listing: Listing,
-    /// Count and the index of the snapshot (`positions`) it was read in.
-    pub counts: HashMap<Key, (Result<u64, String>, usize)>,
-    pub positions: Vec<Option<GtidPos>>,
-    /// Primary only: counts at P2 of the tables that differed.
-    pub after: HashMap<Key, u64>,
+pub struct Round {
+    pub primary: Listing,
+    pub replica: Listing,
+    pub readings: HashMap<Key, Reading>,
+    /// Replication positions were available (false: MySQL, or a primary
+    /// without a binary log; then no difference is drift).
+    pub positioned: bool,
 }
 
 #[derive(Debug, Default)]
 pub struct Comparison {
     pub verdicts: BTreeMap<Key, Verdict>,
-    trackers: HashMap<Key, Tracker>,
     missing_seen: HashMap<Key, Role>,
-    last: HashMap<Key, (u64, u64)>,
+    last: HashMap<Key, Counts>,
     /// Tables looked at again after the first round.
     pub rechecks: u64,
+    /// Rows of the tables with a verdict, as counted for it.
     pub rows_primary: u64,
     pub rows_replica: u64,
 }
 
 impl Comparison {
-    /// Takes in one round. `ordered`: the replica read after reaching the
-    /// primary's snapshot position (a GTID wait), so P1 <= R <= P2.
-    /// Returns the keys still pending.
-    pub fn round(
-        &mut self,
-        keys: &[Key],
-        p: &SideRound,
-        r: &SideRound,
-        ordered: bool,
-        first: bool,
-    ) -> Vec<Key> {
-        let mut pending = Vec::new();
+    /// Takes in one round's readings of `keys`; returns the keys still
+    /// pending.
+    pub fn round(&mut self, keys: &[Key], round: &Round, first: bool) -> Vec<Key> {
         if !first {
             self.rechecks += keys.iter().filter(|k| !k.is_database()).count() as u64;
         }
-        for key in keys {
-            let on_p = p.listing.contains_key(key);
-            let on_r = r.listing.contains_key(key);
-            if !on_p && !on_r {
-                self.missing_seen.remove(key);
-                continue;
-            }
-            if on_p != on_r {
-                let missing_on = if on_p { Role::Replica } else { Role::Primary };
-                if self.missing_seen.insert(key.clone(), missing_on) == Some(missing_on) {
-                    self.verdicts
-                        .insert(key.clone(), Verdict::Missing { on: missing_on });
-                } else {
-                    pending.push(key.clone());
-                }
-                continue;
-            }
-            self.missing_seen.remove(key);
-            if key.is_database() {
-                continue;
-            }
-            let (Some((pc, pi)), Some((rc, ri))) = (p.counts.get(key), r.counts.get(key)) else {
-                pending.push(key.clone());
-                continue;
-            };
-            let (pc, rc) = match (pc, rc) {
-                (Err(e), _) => {
-                    self.verdicts.insert(
-                        key.clone(),
-                        Verdict::Unreadable {
-                            side: Role::Primary,
-                            error: e.clone(),
-                        },
-                    );
-                    continue;
-                }
-                (_, Err(e)) => {
-                    self.verdicts.insert(
-                        key.clone(),
-                        Verdict::Unreadable {
-                            side: Role::Replica,
-                            error: e.clone(),
-                        },
-                    );
-                    continue;
-                }
-                (Ok(a), Ok(b)) => (*a, *b),
-            };
-            if first {
-                self.rows_primary += pc;
-                self.rows_replica += rc;
-            }
-            let transactional = p.listing[key].transactional && r.listing[key].transactional;
-            let same_point = transactional
-                && match (p.positions.get(*pi), r.positions.get(*ri)) {
-                    (Some(Some(a)), Some(Some(b))) => a.same_point(b),
-                    _ => false,
-                };
-            let evidence = Evidence {
-                primary: pc,
-                replica: rc,
-                primary_after: p.after.get(key).copied(),
-                same_point,
-                ordered,
-            };
-            // Trackers and last counts only for the tables still pending:
-            // thousands of settled tables need none.
-            let mut tracker = self.trackers.remove(key).unwrap_or_default();
-            match tracker.observe(&evidence) {
-                Some(Judgement::Match(how)) => {
-                    self.verdicts.insert(key.clone(), Verdict::Match(how));
-                }
-                Some(Judgement::Drift(how)) => {
-                    let drift = Verdict::Drift {
-                        primary: pc,
-                        replica: rc,
-                        how,
-                    };
-                    self.verdicts.insert(key.clone(), drift);
-                }
-                _ => {
-                    self.trackers.insert(key.clone(), tracker);
-                    self.last.insert(key.clone(), (pc, rc));
-                    pending.push(key.clone());
-                }
-            }
+        keys.iter()
+            .filter(|key| !self.settle(key, round))
+            .cloned()
+            .collect()
+    }
+
+    /// Gives `key` its verdict if this round's evidence allows one; true
+    /// when the key needs no further look.
+    fn settle(&mut self, key: &Key, round: &Round) -> bool {
+        let on_p = round.primary.contains_key(key);
+        let on_r = round.replica.contains_key(key);
+        if on_p != on_r {
+            return self.one_sided(key, if on_p { Role::Replica } else { Role::Primary });
         }
-        pending
+        self.missing_seen.remove(key);
+        if !on_p || key.is_database() {
+            return true;
+        }
+        let Some(reading) = round.readings.get(key) else {
+            return false;
+        };
+        let counts = match (&reading.primary, &reading.replica) {
+            (Err(e), _) => return self.unreadable(key, Role::Primary, e),
+            (_, Err(e)) => return self.unreadable(key, Role::Replica, e),
+            (Ok(primary), Ok(replica)) => Counts {
+                primary: *primary,
+                replica: *replica,
+            },
+        };
+        let evidence = Evidence {
+            primary: counts.primary,
+            replica: counts.replica,
+            same_point: reading.at.is_some(),
+            positioned: round.positioned,
+        };
+        let verdict = match judge(&evidence) {
+            Judgement::Match(how) => Verdict::Match(how),
+            Judgement::Drift(how) => Verdict::Drift {
+                counts,
+                how,
+                at: reading.at.clone(),
+            },
+            Judgement::Pending => {
+                self.last.insert(key.clone(), counts);
+                return false;
+            }
+        };
+        self.rows_primary += counts.primary;
+        self.rows_replica += counts.replica;
+        self.last.remove(key);
+        self.verdicts.insert(key.clone(), verdict);
+        true
+    }
+
+    /// Missing on `on`: a verdict once two listings agree on it.
+    fn one_sided(&mut self, key: &Key, on: Role) -> bool {
+        if self.missing_seen.insert(key.clone(), on) != Some(on) {
+            return false;
+        }
+        self.verdicts.insert(key.clone(), Verdict::Missing { on });
+        true
+    }
+
+    fn unreadable(&mut self, key: &Key, side: Role, error: &str) -> bool {
+        let error = error.to_string();
+        self.verdicts
+            .insert(key.clone(), Verdict::Unreadable { side, error });
+        true
     }
 
     /// The budget is spent: what is still pending is unverified.
     pub fn finish(&mut self, pending: &[Key]) {
         for key in pending {
-            let (primary, replica) = self.last.get(key).copied().unwrap_or((0, 0));
-            // A table seen missing only once lands here too: unconfirmed, so not drift.
+            // A table seen missing only once lands here too, with no counts:
+            // unconfirmed, so not drift.
+            let last = self.last.get(key).copied();
             self.verdicts
-                .insert(key.clone(), Verdict::Unverified { primary, replica });
+                .insert(key.clone(), Verdict::Unverified { last });
         }
     }
 }
@@ -182,101 +172,134 @@ mod tests {
         }
     }
 
-    fn side(tables: &[(&str, &str, u64)], pos: &str) -> SideRound {
-        let mut s = SideRound {
-            positions: vec![Some(GtidPos::parse(pos).unwrap())],
-            ..Default::default()
+    fn list(tables: &[(&str, &str)]) -> Listing {
+        let info = TableInfo {
+            transactional: true,
+            estimated_rows: 0,
         };
-        for (db, t, n) in tables {
-            s.listing.insert(
-                key(db, ""),
-                TableInfo {
-                    transactional: true,
-                    estimated_rows: 0,
-                },
-            );
-            s.listing.insert(
-                key(db, t),
-                TableInfo {
-                    transactional: true,
-                    estimated_rows: *n,
-                },
-            );
-            s.counts.insert(key(db, t), (Ok(*n), 0));
+        let mut l = Listing::new();
+        for (db, t) in tables {
+            l.insert(key(db, ""), info.clone());
+            l.insert(key(db, t), info.clone());
         }
-        s
+        l
     }
 
-    fn keys(p: &SideRound, r: &SideRound) -> Vec<Key> {
-        let mut k: Vec<Key> = p.listing.keys().chain(r.listing.keys()).cloned().collect();
+    /// A round where every table is on both sides, read at `at` (None:
+    /// different positions): (db, table, primary count, replica count).
+    fn round(tables: &[(&str, &str, u64, u64)], at: Option<&str>) -> Round {
+        let names: Vec<(&str, &str)> = tables.iter().map(|(d, t, _, _)| (*d, *t)).collect();
+        let readings = tables
+            .iter()
+            .map(|(d, t, p, r)| {
+                let reading = Reading {
+                    primary: Ok(*p),
+                    replica: Ok(*r),
+                    at: at.map(|a| GtidPos::parse(a).unwrap()),
+                };
+                (key(d, t), reading)
+            })
+            .collect();
+        Round {
+            primary: list(&names),
+            replica: list(&names),
+            readings,
+            positioned: true,
+        }
+    }
+
+    fn keys(r: &Round) -> Vec<Key> {
+        let mut k: Vec<Key> = r.primary.keys().chain(r.replica.keys()).cloned().collect();
         k.sort();
         k.dedup();
         k
     }
 
     #[test]
-    fn same_position_gives_final_verdicts() {
-        let p = side(&[("a", "t1", 10), ("a", "t2", 5), ("b", "t", 1)], "0-1-100");
-        let r = side(&[("a", "t1", 10), ("a", "t2", 7), ("b", "t", 1)], "0-1-100");
+    fn one_position_gives_final_verdicts() {
+        let r = round(
+            &[("a", "t1", 10, 10), ("a", "t2", 5, 7), ("b", "t", 1, 1)],
+            Some("0-1-100"),
+        );
         let mut c = Comparison::default();
-        let pending = c.round(&keys(&p, &r), &p, &r, true, true);
-        assert!(pending.is_empty());
+        assert!(c.round(&keys(&r), &r, true).is_empty());
         assert_eq!(c.verdicts[&key("a", "t1")], Verdict::Match(How::SamePoint));
         assert_eq!(
             c.verdicts[&key("a", "t2")],
             Verdict::Drift {
-                primary: 5,
-                replica: 7,
-                how: How::SamePoint
+                counts: Counts {
+                    primary: 5,
+                    replica: 7
+                },
+                how: How::SamePoint,
+                at: Some(GtidPos::parse("0-1-100").unwrap()),
             }
         );
         assert_eq!((c.rows_primary, c.rows_replica), (16, 18));
     }
 
     #[test]
-    fn missing_needs_two_listings() {
-        let p = side(&[("a", "t1", 1), ("a", "t2", 1)], "0-1-1");
-        let r = side(&[("a", "t1", 1)], "0-1-1");
+    fn different_positions_stay_pending_then_unverified() {
+        // Equal counts at different positions: a +2 drift could hide
+        // behind a -2 change in between.
+        let r = round(&[("a", "t", 10, 10), ("a", "u", 10, 12)], None);
         let mut c = Comparison::default();
-        let pending = c.round(&keys(&p, &r), &p, &r, true, true);
+        let pending = c.round(&keys(&r), &r, true);
+        assert_eq!(pending, vec![key("a", "t"), key("a", "u")]);
+        let r2 = round(&[("a", "u", 11, 11)], Some("0-1-9"));
+        let r2 = Round {
+            primary: r.primary.clone(),
+            replica: r.replica.clone(),
+            ..r2
+        };
+        let pending = c.round(&pending, &r2, false);
+        assert_eq!(pending, vec![key("a", "t")]);
+        assert_eq!(c.rechecks, 2);
+        c.finish(&pending);
+        assert_eq!(
+            c.verdicts[&key("a", "t")],
+            Verdict::Unverified {
+                last: Some(Counts {
+                    primary: 10,
+                    replica: 10
+                })
+            }
+        );
+        assert_eq!(c.verdicts[&key("a", "u")], Verdict::Match(How::SamePoint));
+        assert_eq!((c.rows_primary, c.rows_replica), (11, 11));
+    }
+
+    #[test]
+    fn missing_needs_two_listings() {
+        let mut r = round(&[("a", "t1", 1, 1)], Some("0-1-1"));
+        r.primary
+            .insert(key("a", "t2"), r.primary[&key("a", "t1")].clone());
+        let mut c = Comparison::default();
+        let pending = c.round(&keys(&r), &r, true);
         assert_eq!(pending, vec![key("a", "t2")]);
-        let pending = c.round(&pending, &p, &r, true, false);
+        let pending = c.round(&pending, &r, false);
         assert!(pending.is_empty());
         assert_eq!(
             c.verdicts[&key("a", "t2")],
             Verdict::Missing { on: Role::Replica }
         );
-        assert_eq!(c.rechecks, 1);
-    }
-
-    #[test]
-    fn moving_table_ends_unverified_not_drift() {
-        let mut p = side(&[("a", "t", 10)], "0-1-100");
-        let r = side(&[("a", "t", 12)], "0-1-105");
-        p.after.insert(key("a", "t"), 14);
+        // Seen missing once, then the budget ran out: no counts to show.
         let mut c = Comparison::default();
-        let pending = c.round(&keys(&p, &r), &p, &r, true, true);
-        assert_eq!(pending, vec![key("a", "t")]);
+        let pending = c.round(&keys(&r), &r, true);
         c.finish(&pending);
         assert_eq!(
-            c.verdicts[&key("a", "t")],
-            Verdict::Unverified {
-                primary: 10,
-                replica: 12
-            }
+            c.verdicts[&key("a", "t2")],
+            Verdict::Unverified { last: None }
         );
     }
 
     #[test]
     fn unreadable_is_named() {
-        let p = side(&[("a", "t", 1)], "0-1-1");
-        let mut r = side(&[("a", "t", 1)], "0-1-1");
-        r.counts.insert(
-            key("a", "t"),
-            (Err("Tablespace has been discarded".into()), 0),
-        );
+        let mut r = round(&[("a", "t", 1, 1)], Some("0-1-1"));
+        r.readings.get_mut(&key("a", "t")).unwrap().replica =
+            Err("Tablespace has been discarded".into());
         let mut c = Comparison::default();
-        c.round(&keys(&p, &r), &p, &r, true, true);
+        c.round(&keys(&r), &r, true);
         assert!(
             matches!(&c.verdicts[&key("a", "t")], Verdict::Unreadable { side: Role::Replica, error } if error.contains("discarded"))
         );

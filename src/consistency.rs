@@ -1,81 +1,109 @@
-//! Replication positions, and how one table's counts taken at known
-//! positions become a verdict.
+//! Replication positions, and how one table's counts become a verdict.
 //!
-//! The model: the primary's counts come from a consistent snapshot at GTID
-//! position P1; the replica, after `MASTER_GTID_WAIT(P1)`, counts in its own
-//! snapshot at R >= P1; a second primary snapshot P2, opened after the
-//! replica's, brackets it: P1 <= R <= P2. A table is then
-//! - verified when P1 = R (same point of the stream) and the counts agree;
-//! - drifted when P1 = R and they differ, or when the primary count did not
-//!   move from P1 to P2 while the replica's differs from it, seen in two
-//!   rounds with the same difference (a table changed and changed back
-//!   between P1 and P2 cannot fake that twice);
-//! - matching when the replica's count equals the primary's at P1 or at P2
-//!   (the replica is somewhere between them);
-//! - otherwise pending: re-checked in the next round, and unverified when
-//!   the time budget runs out.
+//! The model: a verdict needs evidence that concurrent writes cannot fake.
+//! For row counts that is one thing only: both counts read at the same
+//! point of the replication stream. The primary's consistent snapshot has
+//! an exact GTID position P; the replica's snapshot has an exact position R
+//! (its `mysql.gtid_slave_pos` read inside the snapshot). When R = P, both
+//! snapshots hold the result of the same transactions, so equal counts are
+//! a match and different counts are drift, whatever was written before,
+//! during or after. When R != P, any count can be faked by writes between P
+//! and R (a +k drift hidden by a -k change, or a -k change faking one), so
+//! the table stays pending and is counted again at a pair of snapshots
+//! that do sit at one position; when the budget runs out it is unverified.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A GTID position: per replication domain, the last `server_id-seq_no`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GtidPos {
-    domains: BTreeMap<u32, (u32, u64)>,
+/// One GTID: `domain-server-seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gtid {
+    pub domain: u32,
+    pub server: u32,
+    pub seq: u64,
 }
 
-impl GtidPos {
-    /// Parses `0-1-100,1-2-5` (spaces and newlines allowed, empty = nothing yet).
-    pub fn parse(text: &str) -> Result<GtidPos, String> {
-        let mut domains = BTreeMap::new();
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+impl fmt::Display for Gtid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}-{}", self.domain, self.server, self.seq)
+    }
+}
+
+/// Parses a GTID list such as `0-1-100,1-2-5` (spaces and newlines
+/// allowed, empty = none), keeping every entry: `@@gtid_binlog_state` has
+/// one per domain and server.
+pub fn parse_gtids(text: &str) -> Result<Vec<Gtid>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|part| {
             let nums: Vec<&str> = part.split('-').collect();
             let parsed = match nums.as_slice() {
                 [d, s, n] => d.parse().ok().zip(s.parse().ok()).zip(n.parse().ok()),
                 _ => None,
             };
-            let ((d, s), n) = parsed.ok_or_else(|| format!("invalid GTID '{part}'"))?;
-            domains.insert(d, (s, n));
-        }
+            let ((domain, server), seq) = parsed.ok_or_else(|| format!("invalid GTID '{part}'"))?;
+            Ok(Gtid {
+                domain,
+                server,
+                seq,
+            })
+        })
+        .collect()
+}
+
+/// A GTID position: per replication domain, the last GTID applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GtidPos {
+    domains: BTreeMap<u32, Gtid>,
+}
+
+impl GtidPos {
+    /// Parses `0-1-100,1-2-5`; a later entry of a domain replaces an earlier.
+    pub fn parse(text: &str) -> Result<GtidPos, String> {
+        let domains = parse_gtids(text)?
+            .into_iter()
+            .map(|g| (g.domain, g))
+            .collect();
         Ok(GtidPos { domains })
     }
 
+    pub fn gtids(&self) -> impl Iterator<Item = &Gtid> {
+        self.domains.values()
+    }
+
     fn seq(&self, domain: u32) -> u64 {
-        self.domains.get(&domain).map_or(0, |(_, n)| *n)
+        self.domains.get(&domain).map_or(0, |g| g.seq)
     }
 
-    fn all_domains<'a>(&'a self, other: &'a GtidPos) -> impl Iterator<Item = u32> + 'a {
-        self.domains.keys().chain(other.domains.keys()).copied()
-    }
-
-    /// Same point of the stream: equal sequence numbers in every domain.
-    pub fn same_point(&self, other: &GtidPos) -> bool {
-        self.all_domains(other).all(|d| self.seq(d) == other.seq(d))
-    }
-
-    /// `self` is at or past `other` in every domain.
-    pub fn reached(&self, other: &GtidPos) -> bool {
-        self.all_domains(other).all(|d| self.seq(d) >= other.seq(d))
+    /// `self`, a replica's position, is exactly the primary's position
+    /// `primary`: the same last GTID (server id included) in every domain
+    /// of the primary's stream. Domains only the replica has come from
+    /// other sources and do not change what the primary's stream put there.
+    pub fn at_primary_point(&self, primary: &GtidPos) -> bool {
+        primary
+            .domains
+            .iter()
+            .all(|(d, g)| self.domains.get(d) == Some(g))
     }
 
     /// Transactions `self` is ahead of `earlier`, summed over domains.
     pub fn ahead_of(&self, earlier: &GtidPos) -> u64 {
-        let mut seen = std::collections::BTreeSet::new();
-        self.all_domains(earlier)
-            .filter(|d| seen.insert(*d))
+        let domains: std::collections::BTreeSet<u32> = self
+            .domains
+            .keys()
+            .chain(earlier.domains.keys())
+            .copied()
+            .collect();
+        domains
+            .into_iter()
             .map(|d| self.seq(d).saturating_sub(earlier.seq(d)))
             .sum()
     }
-}
 
-impl GtidPos {
     /// As the server writes it: `0-1-100,1-2-5`, empty for no transaction.
     pub fn list(&self) -> String {
-        let parts: Vec<String> = self
-            .domains
-            .iter()
-            .map(|(d, (s, n))| format!("{d}-{s}-{n}"))
-            .collect();
+        let parts: Vec<String> = self.domains.values().map(Gtid::to_string).collect();
         parts.join(",")
     }
 }
@@ -89,185 +117,86 @@ impl fmt::Display for GtidPos {
     }
 }
 
-/// One round's counts of one table.
+/// Whether the server given as replica replicates from the given primary,
+/// as far as GTIDs tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lineage {
+    Replica,
+    /// Not a replica of this primary: why.
+    NotReplica(String),
+    /// Nothing to tell it by: why.
+    Unknown(String),
+}
+
+/// Reads the replica's applied position (`mysql.gtid_slave_pos`) against
+/// the primary's binary log state (`@@gtid_binlog_state`: the last GTID of
+/// every domain and server it ever logged). A replica of this primary has
+/// applied at least one GTID the primary logged, and none that the primary
+/// never logged in a domain the primary writes (other domains may come from
+/// other sources: multi-source replication).
+pub fn lineage(primary_state: &[Gtid], replica_pos: &[Gtid]) -> Lineage {
+    if primary_state.is_empty() && replica_pos.is_empty() {
+        return Lineage::Unknown("neither has any GTID yet".into());
+    }
+    let logged = |g: &Gtid| {
+        primary_state
+            .iter()
+            .any(|p| p.domain == g.domain && p.server == g.server && p.seq >= g.seq)
+    };
+    let foreign = replica_pos
+        .iter()
+        .find(|g| !logged(g) && primary_state.iter().any(|p| p.domain == g.domain));
+    if let Some(g) = foreign {
+        return Lineage::NotReplica(format!(
+            "it has applied GTID {g}, which the primary never logged"
+        ));
+    }
+    if !replica_pos.iter().any(logged) {
+        return Lineage::NotReplica(
+            "it has applied none of the primary's transactions".to_string(),
+        );
+    }
+    Lineage::Replica
+}
+
+/// One table's counts from one round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
     pub primary: u64,
     pub replica: u64,
-    /// The primary's count at P2, taken only when the first two differ.
-    pub primary_after: Option<u64>,
-    /// Both counts read at the same replication position (P1 = R), from
-    /// snapshots of a transactional table.
+    /// Both counts read at one replication position (R = P).
     pub same_point: bool,
-    /// The replica read after reaching the primary's position, so that
-    /// P1 <= R <= P2 holds. False without GTID waits (e.g. MySQL): then a
-    /// difference is never called drift.
-    pub ordered: bool,
+    /// Positions were available at all. False on servers that give none
+    /// (MySQL, a primary without a binary log): a difference is then never
+    /// called drift.
+    pub positioned: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum How {
     /// Counted at one replication position.
     SamePoint,
-    /// The replica's count equals the primary's at one end of the bracket.
-    Bracketed,
     /// Counted without known positions (no GTID wait possible).
     Unpositioned,
-    /// The same difference with a still primary, in two rounds.
-    Confirmed,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Judgement {
     Match(How),
     Drift(How),
-    /// Differs with the primary still: drift if the next round agrees.
-    Suspect(i128),
-    /// The table moved on the primary during the bracket.
+    /// No evidence that writes cannot fake: count again.
     Pending,
 }
 
 pub fn judge(e: &Evidence) -> Judgement {
-    let diff = e.replica as i128 - e.primary as i128;
-    if e.same_point {
-        return if diff == 0 {
-            Judgement::Match(How::SamePoint)
-        } else {
-            Judgement::Drift(How::SamePoint)
-        };
-    }
-    if !e.ordered {
-        return if diff == 0 {
-            Judgement::Match(How::Unpositioned)
-        } else {
-            Judgement::Pending
-        };
-    }
-    if diff == 0 || e.primary_after == Some(e.replica) {
-        return Judgement::Match(How::Bracketed);
-    }
-    match e.primary_after {
-        Some(after) if after == e.primary => Judgement::Suspect(diff),
+    let equal = e.primary == e.replica;
+    match (e.same_point, e.positioned, equal) {
+        (true, _, true) => Judgement::Match(How::SamePoint),
+        (true, _, false) => Judgement::Drift(How::SamePoint),
+        (false, false, true) => Judgement::Match(How::Unpositioned),
         _ => Judgement::Pending,
     }
 }
 
-/// Carries a table's suspicion from round to round.
-#[derive(Debug, Clone, Default)]
-pub struct Tracker {
-    suspect: Option<i128>,
-}
-
-impl Tracker {
-    /// The verdict after one more round, or `None` while still pending.
-    pub fn observe(&mut self, e: &Evidence) -> Option<Judgement> {
-        match judge(e) {
-            Judgement::Suspect(d) if self.suspect == Some(d) => {
-                Some(Judgement::Drift(How::Confirmed))
-            }
-            Judgement::Suspect(d) => {
-                self.suspect = Some(d);
-                None
-            }
-            Judgement::Pending => None,
-            done => Some(done),
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(primary: u64, replica: u64, after: Option<u64>, same_point: bool) -> Evidence {
-        Evidence {
-            primary,
-            replica,
-            primary_after: after,
-            same_point,
-            ordered: true,
-        }
-    }
-
-    #[test]
-    fn gtid_parse_and_compare() {
-        let a = GtidPos::parse("0-1-100").unwrap();
-        let b = GtidPos::parse("0-1-103,1-2-5").unwrap();
-        assert!(b.reached(&a) && !a.reached(&b) && !a.same_point(&b));
-        assert_eq!(b.ahead_of(&a), 8);
-        assert_eq!(a.ahead_of(&b), 0);
-        assert!(GtidPos::parse("")
-            .unwrap()
-            .same_point(&GtidPos::parse(" ").unwrap()));
-        // The server id does not make a different point of the stream.
-        assert!(GtidPos::parse("0-1-7")
-            .unwrap()
-            .same_point(&GtidPos::parse("0-2-7").unwrap()));
-        assert_eq!(b.to_string(), "0-1-103,1-2-5");
-        assert_eq!(
-            GtidPos::parse("0-1-5,\n1-1-2").unwrap().to_string(),
-            "0-1-5,1-1-2"
-        );
-        assert!(GtidPos::parse("0-1").is_err() && GtidPos::parse("a-b-c").is_err());
-    }
-
-    #[test]
-    fn same_point_is_final() {
-        assert_eq!(
-            judge(&ev(5, 5, None, true)),
-            Judgement::Match(How::SamePoint)
-        );
-        assert_eq!(
-            judge(&ev(5, 7, None, true)),
-            Judgement::Drift(How::SamePoint)
-        );
-    }
-
-    #[test]
-    fn bracket() {
-        assert_eq!(
-            judge(&ev(5, 5, None, false)),
-            Judgement::Match(How::Bracketed)
-        );
-        // The replica caught up with a later primary state.
-        assert_eq!(
-            judge(&ev(5, 6, Some(6), false)),
-            Judgement::Match(How::Bracketed)
-        );
-        // Primary still, replica off by +2.
-        assert_eq!(judge(&ev(5, 7, Some(5), false)), Judgement::Suspect(2));
-        // Primary moving: no verdict.
-        assert_eq!(judge(&ev(5, 7, Some(6), false)), Judgement::Pending);
-    }
-
-    #[test]
-    fn unordered_never_drifts() {
-        let e = Evidence {
-            ordered: false,
-            ..ev(5, 9, Some(5), false)
-        };
-        assert_eq!(judge(&e), Judgement::Pending);
-        let e = Evidence {
-            ordered: false,
-            ..ev(5, 5, None, false)
-        };
-        assert_eq!(judge(&e), Judgement::Match(How::Unpositioned));
-    }
-
-    #[test]
-    fn suspicion_needs_the_same_difference_twice() {
-        let mut t = Tracker::default();
-        assert_eq!(t.observe(&ev(5, 7, Some(5), false)), None);
-        assert_eq!(t.observe(&ev(8, 9, Some(8), false)), None); // +1 now: new suspicion
-        assert_eq!(
-            t.observe(&ev(9, 10, Some(9), false)),
-            Some(Judgement::Drift(How::Confirmed))
-        );
-        let mut t = Tracker::default();
-        assert_eq!(t.observe(&ev(5, 7, Some(5), false)), None);
-        assert_eq!(
-            t.observe(&ev(6, 6, None, false)),
-            Some(Judgement::Match(How::Bracketed))
-        );
-    }
-}
+mod tests;

@@ -2,7 +2,7 @@
 //! output, JSON, or one number.
 
 use crate::check::Outcome;
-use crate::compare::Verdict;
+use crate::compare::{Counts, Verdict};
 use crate::config::{Config, Role};
 use crate::consistency::How;
 use crate::plugin::{Output, Perfdata, State};
@@ -30,11 +30,9 @@ pub fn figures(o: &Outcome) -> Figures {
         }
         match v {
             Verdict::Match(_) => {}
-            Verdict::Drift {
-                primary, replica, ..
-            } => {
+            Verdict::Drift { counts, .. } => {
                 f.drifted += 1;
-                f.max_row_diff = f.max_row_diff.max(primary.abs_diff(*replica));
+                f.max_row_diff = f.max_row_diff.max(counts.primary.abs_diff(counts.replica));
             }
             Verdict::Missing { on } => {
                 f.drifted += 1;
@@ -51,8 +49,8 @@ pub fn figures(o: &Outcome) -> Figures {
     f
 }
 
-fn signed(primary: u64, replica: u64) -> String {
-    let d = replica as i128 - primary as i128;
+fn signed(c: &Counts) -> String {
+    let d = c.replica as i128 - c.primary as i128;
     if d >= 0 {
         format!("+{d}")
     } else {
@@ -64,63 +62,74 @@ fn signed(primary: u64, replica: u64) -> String {
 pub fn finding(key: &Key, v: &Verdict, o: &Outcome) -> Option<String> {
     Some(match v {
         Verdict::Match(_) => return None,
-        Verdict::Drift { primary, replica, how } => {
-            let how = match (how, &o.primary_position) {
-                (How::SamePoint, Some(p)) => format!("verified at GTID {p}"),
-                (How::SamePoint, None) => "verified at one replication position".into(),
-                _ => "confirmed in two rounds while the primary's count stood still".into(),
-            };
-            format!("{key}: primary {primary}, replica {replica} ({}), {how}", signed(*primary, *replica))
+        Verdict::Drift { counts, at, .. } => {
+            let at = at.as_ref().map_or_else(
+                || "read at one replication position".to_string(),
+                |p| format!("verified at GTID {p}"),
+            );
+            format!(
+                "{key}: primary {}, replica {} ({}), {at}",
+                counts.primary,
+                counts.replica,
+                signed(counts)
+            )
         }
         Verdict::Missing { on } => format!("{key}: missing on the {}", on.name()),
-        Verdict::Unverified { primary, replica } if !o.ordered => format!(
-            "{key}: unverified: primary {primary}, replica {replica}, read without comparable replication positions"
-        ),
-        Verdict::Unverified { primary, replica } => format!(
-            "{key}: unverified: counts kept moving during every re-check (last: primary {primary}, replica {replica})"
-        ),
-        Verdict::Unreadable { side, error } => format!("{key}: cannot count on the {}: {error}", side.name()),
+        Verdict::Unverified { last } => {
+            let why = if o.positioned {
+                "not counted at one replication position in time"
+            } else {
+                "read without comparable replication positions"
+            };
+            let last = last.map_or_else(String::new, |c| {
+                format!(
+                    " (last counts: primary {}, replica {})",
+                    c.primary, c.replica
+                )
+            });
+            format!("{key}: unverified: {why}{last}")
+        }
+        Verdict::Unreadable { side, error } => {
+            format!("{key}: cannot count on the {}: {error}", side.name())
+        }
     })
 }
 
 fn positions(o: &Outcome) -> String {
-    match (&o.primary_position, &o.replica_position, o.ordered) {
-        (_, _, false) => {
+    match o.positions.as_slice() {
+        _ if !o.positioned => {
             "counts read without comparable replication positions (no GTID wait possible)".into()
         }
-        (Some(p), Some(r), _) if p.same_point(r) => format!("both at GTID {p}"),
-        (Some(p), Some(r), _) => format!("primary snapshot at GTID {p}, replica at {r}"),
-        (Some(p), None, _) => format!("primary snapshot at GTID {p}, replica waited for it"),
-        _ => "replication positions unknown".into(),
+        [] => "no pair of snapshots at one replication position".into(),
+        [p] => format!("both at GTID {p}"),
+        [first, .., last] => format!(
+            "both at {} replication positions, GTID {first} to {last}",
+            o.positions.len()
+        ),
     }
 }
 
-/// How the matches were reached: the honesty line of every answer.
-fn how_reached(o: &Outcome) -> String {
-    let mut n = [0u64; 4];
-    for v in o.comparison.verdicts.values() {
-        let how = match v {
-            Verdict::Match(h) | Verdict::Drift { how: h, .. } => *h,
-            _ => continue,
-        };
-        n[how as usize] += 1;
+/// How each verdict was reached, in words.
+fn how_words(how: How) -> &'static str {
+    match how {
+        How::SamePoint => "compared at one replication position",
+        How::Unpositioned => "equal without replication positions",
     }
-    let parts: Vec<String> = [
-        (How::SamePoint, "compared at one replication position"),
-        (
-            How::Bracketed,
-            "equal with the replica read between two primary readings",
-        ),
-        (
-            How::Confirmed,
-            "different twice while the primary stood still",
-        ),
-        (How::Unpositioned, "equal without replication positions"),
-    ]
-    .iter()
-    .filter(|(h, _)| n[*h as usize] > 0)
-    .map(|(h, text)| format!("{} {text}", n[*h as usize]))
-    .collect();
+}
+
+/// How the verdicts were reached: the honesty line of every answer.
+fn how_reached(o: &Outcome) -> String {
+    let mut n = [0u64; 2];
+    for v in o.comparison.verdicts.values() {
+        if let Verdict::Match(h) | Verdict::Drift { how: h, .. } = v {
+            n[*h as usize] += 1;
+        }
+    }
+    let parts: Vec<String> = [How::SamePoint, How::Unpositioned]
+        .into_iter()
+        .filter(|h| n[*h as usize] > 0)
+        .map(|h| format!("{} {}", n[h as usize], how_words(h)))
+        .collect();
     if parts.is_empty() {
         return "verdicts: none reached".into();
     }
@@ -144,10 +153,15 @@ pub fn state(f: &Figures, cfg: &Config) -> State {
     if f.unverified > 0 {
         state = state.merge(cfg.unverified);
     }
-    if f.unreadable > 0 {
+    if f.unreadable > 0 || nothing_compared(f) {
         state = state.merge(State::Unknown);
     }
     state
+}
+
+/// A check that checked nothing (filters with a typo) must not say OK.
+fn nothing_compared(f: &Figures) -> bool {
+    f.tables == 0 && f.drifted == 0
 }
 
 pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
@@ -165,9 +179,7 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
             .verdicts
             .iter()
             .filter_map(|(k, v)| match v {
-                Verdict::Drift {
-                    primary, replica, ..
-                } => Some(format!("{k} {}", signed(*primary, *replica))),
+                Verdict::Drift { counts, .. } => Some(format!("{k} {}", signed(counts))),
                 Verdict::Missing { on } => Some(format!("{k} missing on {}", on.name())),
                 _ => None,
             })
@@ -185,8 +197,10 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
             f.tables,
             names.join(", ")
         )
+    } else if nothing_compared(&f) {
+        "no table matched the filters".to_string()
     } else {
-        let matched = f.tables - f.unverified - f.unreadable;
+        let matched = f.tables.saturating_sub(f.unverified + f.unreadable);
         format!("{matched} of {} tables match", f.tables)
     };
     if f.unverified > 0 {
@@ -198,9 +212,9 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
     summary.push_str(&format!(", {}", positions(o)));
 
     let t = &cfg.thresholds;
-    let ahead = match (&o.primary_position, &o.replica_position) {
-        (Some(p), Some(r)) => Perfdata::count("replica_ahead", r.ahead_of(p)),
-        _ => Perfdata::count("replica_ahead", 0).unknown(),
+    let ahead = match o.replica_ahead {
+        Some(n) => Perfdata::count("replica_ahead", n),
+        None => Perfdata::count("replica_ahead", 0).unknown(),
     };
     let perfdata = vec![
         Perfdata::count("tables", f.tables),
@@ -221,9 +235,10 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
     long.extend(findings);
     if cfg.verbosity >= 1 {
         long.push(format!(
-            "{} round(s), {} table re-check(s); {}",
+            "{} round(s), {} table re-check(s), {} snapshot pair(s) opened to find ones at one position; {}",
             o.rounds,
             o.comparison.rechecks,
+            o.align_tries,
             positions(o)
         ));
     }
@@ -241,7 +256,7 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
     if cfg.verbosity >= 3 {
         for (k, v) in &o.comparison.verdicts {
             if let Verdict::Match(how) = v {
-                long.push(format!("{k}: match ({how:?})"));
+                long.push(format!("{k}: match, {}", how_words(*how)));
             }
         }
     }
@@ -275,14 +290,12 @@ pub fn json(o: &Outcome, cfg: &Config) -> (State, String) {
             )
         })
         .collect();
-    let pos = |p: &Option<crate::consistency::GtidPos>| {
-        p.as_ref()
-            .map_or("null".into(), |p| json_str(&p.to_string()))
-    };
+    let positions: Vec<String> = o.positions.iter().map(|p| json_str(&p.list())).collect();
+    let ahead = o.replica_ahead.map_or("null".into(), |n| n.to_string());
     let text = format!(
         "{{\"state\":\"{}\",\"code\":{},\"summary\":{},\"tables\":{},\"drifted\":{},\"missing_on_replica\":{},\
          \"missing_on_primary\":{},\"max_row_diff\":{},\"rows_primary\":{},\"rows_replica\":{},\"unverified\":{},\
-         \"unreadable\":{},\"rechecks\":{},\"primary_position\":{},\"replica_position\":{},\"time\":{:.3},\"findings\":[{}]}}\n",
+         \"unreadable\":{},\"rechecks\":{},\"positions\":[{}],\"replica_ahead\":{},\"time\":{:.3},\"findings\":[{}]}}\n",
         out.state,
         out.state.code(),
         json_str(&out.summary),
@@ -296,8 +309,8 @@ pub fn json(o: &Outcome, cfg: &Config) -> (State, String) {
         f.unverified,
         f.unreadable,
         o.comparison.rechecks,
-        pos(&o.primary_position),
-        pos(&o.replica_position),
+        positions.join(","),
+        ahead,
         o.elapsed.as_secs_f64(),
         findings.join(",")
     );
@@ -342,8 +355,9 @@ mod tests {
 
     #[test]
     fn signed_differences() {
-        assert_eq!(signed(1007, 1014), "+7");
-        assert_eq!(signed(10, 3), "-7");
-        assert_eq!(signed(0, 0), "+0");
+        let c = |primary, replica| Counts { primary, replica };
+        assert_eq!(signed(&c(1007, 1014)), "+7");
+        assert_eq!(signed(&c(10, 3)), "-7");
+        assert_eq!(signed(&c(0, 0)), "+0");
     }
 }

@@ -1,0 +1,180 @@
+use super::*;
+
+fn pos(s: &str) -> GtidPos {
+    GtidPos::parse(s).unwrap()
+}
+
+fn gtids(s: &str) -> Vec<Gtid> {
+    parse_gtids(s).unwrap()
+}
+
+#[test]
+fn gtid_parse_and_compare() {
+    let a = pos("0-1-100");
+    let b = pos("0-1-103,1-2-5");
+    assert_eq!(b.ahead_of(&a), 8);
+    assert_eq!(a.ahead_of(&b), 0);
+    assert_eq!(b.to_string(), "0-1-103,1-2-5");
+    assert_eq!(pos("0-1-5,\n1-1-2").to_string(), "0-1-5,1-1-2");
+    assert_eq!(pos("").to_string(), "(empty)");
+    assert!(GtidPos::parse("0-1").is_err() && GtidPos::parse("a-b-c").is_err());
+    assert_eq!(gtids("0-1-5,0-2-9").len(), 2);
+}
+
+#[test]
+fn one_point_needs_every_primary_domain_server_and_seq() {
+    assert!(pos("0-1-100").at_primary_point(&pos("0-1-100")));
+    assert!(!pos("0-1-101").at_primary_point(&pos("0-1-100")));
+    assert!(!pos("0-1-99").at_primary_point(&pos("0-1-100")));
+    // Another stream that happens to have the same sequence number.
+    assert!(!pos("0-3-100").at_primary_point(&pos("0-1-100")));
+    // A domain of the primary the replica has not applied at all.
+    assert!(!pos("0-1-100").at_primary_point(&pos("0-1-100,7-1-2")));
+    // A domain only the replica has (another source) does not matter.
+    assert!(pos("0-1-100,9-5-4").at_primary_point(&pos("0-1-100")));
+    assert!(pos("").at_primary_point(&pos("")));
+}
+
+#[test]
+fn lineage_tells_a_replica_from_a_stranger() {
+    let primary = gtids("0-1-500,0-2-120,7-1-3");
+    assert_eq!(lineage(&primary, &gtids("0-1-480")), Lineage::Replica);
+    // Behind, on a GTID an earlier primary of the stream logged.
+    assert_eq!(lineage(&primary, &gtids("0-2-110")), Lineage::Replica);
+    // Multi-source: domain 9 comes from elsewhere.
+    assert_eq!(lineage(&primary, &gtids("0-1-480,9-5-4")), Lineage::Replica);
+    // Replicates from another primary writing domain 0.
+    assert!(matches!(
+        lineage(&primary, &gtids("0-3-480")),
+        Lineage::NotReplica(why) if why.contains("0-3-480")
+    ));
+    // Ahead of everything the primary logged.
+    assert!(matches!(
+        lineage(&primary, &gtids("0-1-501")),
+        Lineage::NotReplica(_)
+    ));
+    // Nothing of the primary's applied (e.g. the primary given twice).
+    assert!(matches!(lineage(&primary, &[]), Lineage::NotReplica(_)));
+    assert!(matches!(lineage(&[], &[]), Lineage::Unknown(_)));
+}
+
+fn at(primary: u64, replica: u64, same_point: bool) -> Evidence {
+    Evidence {
+        primary,
+        replica,
+        same_point,
+        positioned: true,
+    }
+}
+
+#[test]
+fn one_position_is_final() {
+    assert_eq!(judge(&at(5, 5, true)), Judgement::Match(How::SamePoint));
+    assert_eq!(judge(&at(5, 7, true)), Judgement::Drift(How::SamePoint));
+}
+
+#[test]
+fn different_positions_prove_nothing() {
+    assert_eq!(judge(&at(5, 5, false)), Judgement::Pending);
+    assert_eq!(judge(&at(5, 7, false)), Judgement::Pending);
+}
+
+#[test]
+fn without_positions_a_difference_is_never_drift() {
+    let e = Evidence {
+        positioned: false,
+        ..at(5, 9, false)
+    };
+    assert_eq!(judge(&e), Judgement::Pending);
+    let e = Evidence {
+        positioned: false,
+        ..at(5, 5, false)
+    };
+    assert_eq!(judge(&e), Judgement::Match(How::Unpositioned));
+}
+
+/// A table's count on the primary after each transaction of the stream
+/// (index = sequence number), and a replica that holds `drift` rows more
+/// than the primary at every position: what a snapshot at position `p`
+/// on the primary and one at `r` on the replica read.
+fn read(history: &[u64], drift: i64, p: usize, r: usize) -> Evidence {
+    at(
+        history[p],
+        (history[r] as i64 + drift) as u64,
+        // The positions are exact: equal sequence numbers in one stream.
+        p == r,
+    )
+}
+
+/// The first adversarial sequence: the count moves up and back
+/// down between P1 and P2. A replica with -1 drift read between them shows
+/// the primary's count at P1 and at P2.
+#[test]
+fn up_and_back_down_hides_drift_from_a_bracket_but_not_from_the_rules() {
+    let history = [10, 11, 10];
+    let e = read(&history, -1, 0, 1);
+    assert_eq!((e.primary, e.replica), (10, 10));
+    assert_eq!(judge(&e), Judgement::Pending, "equal counts at P1 and R");
+    assert_eq!(judge(&read(&history, -1, 2, 1)), Judgement::Pending);
+    // At one position the drift shows, wherever that position is.
+    for p in 0..history.len() {
+        assert_eq!(
+            judge(&read(&history, -1, p, p)),
+            Judgement::Drift(How::SamePoint)
+        );
+    }
+}
+
+/// The second one: equal primary counts at P1 and P2 with another
+/// count between them; a healthy replica read between them differs, the
+/// same way in two rounds.
+#[test]
+fn still_primary_counts_around_a_change_are_no_evidence_of_drift() {
+    let history = [10, 11, 10, 11, 10];
+    for (p, r) in [(0, 1), (2, 3)] {
+        let e = read(&history, 0, p, r);
+        assert_eq!((e.primary, e.replica), (10, 11));
+        assert_eq!(judge(&e), Judgement::Pending);
+    }
+    assert_eq!(
+        judge(&read(&history, 0, 3, 3)),
+        Judgement::Match(How::SamePoint)
+    );
+}
+
+/// Every history of up to six transactions that each add, remove or leave
+/// a row, every drift from -2 to +2 and every pair of positions: a match
+/// only without drift, drift only with it, in whichever order the
+/// positions were read.
+#[test]
+fn no_interleaving_fakes_a_verdict() {
+    let mut histories: Vec<Vec<u64>> = vec![vec![10]];
+    let mut judged = 0;
+    for _ in 0..6 {
+        histories = histories
+            .iter()
+            .flat_map(|h| {
+                let last = *h.last().unwrap();
+                [last - 1, last, last + 1].map(|n| [h.clone(), vec![n]].concat())
+            })
+            .collect();
+        for h in &histories {
+            for drift in -2..=2 {
+                for p in 0..h.len() {
+                    for r in 0..h.len() {
+                        match judge(&read(h, drift, p, r)) {
+                            Judgement::Match(_) => assert_eq!(drift, 0, "{h:?} {p} {r}"),
+                            Judgement::Drift(_) => assert_ne!(drift, 0, "{h:?} {p} {r}"),
+                            Judgement::Pending => assert_ne!(p, r),
+                        }
+                        judged += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(
+        judged,
+        5 * (3 * 4 + 9 * 9 + 27 * 16 + 81 * 25 + 243 * 36 + 729 * 49)
+    );
+}
