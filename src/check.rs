@@ -14,7 +14,7 @@ use crate::compare::{Comparison, Reading, Round};
 use crate::config::{Config, Role, Server};
 use crate::consistency::{lineage, GtidPos, Lineage};
 use crate::plugin::{Failure, State};
-use crate::snapshot::{Key, Listing, Registry, Session, TableCount};
+use crate::snapshot::{Key, Listing, PrimarySnapshot, Registry, Session, TableCount};
 use anyhow::{anyhow, Result};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -33,28 +33,56 @@ const MAX_ALIGN_TRIES: u64 = 100;
 const BATCH_TABLES: usize = 200;
 const BATCH_ROWS: u64 = 200_000;
 
-/// What each side is doing, for the timeout message.
+/// What each connection is doing, for the timeout message: it names the
+/// server and the step that hang, not a step another connection finished.
 #[derive(Default)]
 pub struct Stage {
-    primary: Mutex<String>,
-    replica: Mutex<String>,
+    slots: Mutex<Vec<Slot>>,
+}
+
+struct Slot {
+    role: Role,
+    index: usize,
+    what: String,
 }
 
 impl Stage {
-    pub fn set(&self, role: Role, what: impl Into<String>) {
-        let slot = match role {
-            Role::Primary => &self.primary,
-            Role::Replica => &self.replica,
-        };
-        *slot.lock().unwrap_or_else(|e| e.into_inner()) = what.into();
+    /// Connection `index` of `role` is now doing `what` (empty: done).
+    pub fn set(&self, role: Role, index: usize, what: impl Into<String>) {
+        let what = what.into();
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        match slots
+            .iter_mut()
+            .find(|s| s.role == role && s.index == index)
+        {
+            Some(slot) => slot.what = what,
+            None => slots.push(Slot { role, index, what }),
+        }
     }
 
+    /// `primary: ...; replica: ...`, each side's distinct steps under way.
     pub fn describe(&self) -> String {
-        let get = |m: &Mutex<String>| m.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let side = |role: Role| {
+            let mut steps: Vec<&str> = Vec::new();
+            for s in slots
+                .iter()
+                .filter(|s| s.role == role && !s.what.is_empty())
+            {
+                if !steps.contains(&s.what.as_str()) {
+                    steps.push(&s.what);
+                }
+            }
+            if steps.is_empty() {
+                "idle".to_string()
+            } else {
+                steps.join(" / ")
+            }
+        };
         format!(
             "primary: {}; replica: {}",
-            get(&self.primary),
-            get(&self.replica)
+            side(Role::Primary),
+            side(Role::Replica)
         )
     }
 }
@@ -108,7 +136,10 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
         registry,
     };
     let mut lanes = connect(&ctx)?;
+    // Who the servers are first: a server that is no replica of this
+    // primary is that, whether or not it replicates from elsewhere.
     let positioned = same_stream(&ctx, &mut lanes[0])?;
+    replication_running(cfg, &mut lanes[0].replica)?;
     let mut outcome = Outcome {
         comparison: Comparison::default(),
         positions: Vec::new(),
@@ -147,6 +178,11 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
     Ok(outcome)
 }
 
+/// What `session` is doing now, for the timeout message.
+fn note(ctx: &Ctx, session: &Session, what: impl Into<String>) {
+    ctx.stage.set(session.server.role, session.index, what);
+}
+
 fn both_listed(l: &(Listing, Listing), k: &Key) -> bool {
     l.0.contains_key(k) && l.1.contains_key(k)
 }
@@ -176,12 +212,7 @@ fn connect(ctx: &Ctx) -> Result<Vec<Lane>> {
     let cfg = ctx.cfg;
     let (primary, replica) = both(
         || connect_all(ctx, &cfg.primary),
-        || {
-            connect_all(ctx, &cfg.replica).and_then(|mut sessions| {
-                replication_running(cfg, &mut sessions[0])?;
-                Ok(sessions)
-            })
-        },
+        || connect_all(ctx, &cfg.replica),
     );
     let (primary, replica) = (primary?, replica?);
     Ok(primary
@@ -193,11 +224,17 @@ fn connect(ctx: &Ctx) -> Result<Vec<Lane>> {
 
 /// The sessions of one server, connected at the same time.
 fn connect_all(ctx: &Ctx, server: &Server) -> Result<Vec<Session>> {
-    ctx.stage
-        .set(server.role, format!("connecting to {server}"));
     crossbeam::scope(|s| {
         let handles: Vec<_> = (0..ctx.cfg.connections)
-            .map(|_| s.spawn(|_| Session::connect(ctx.cfg, server, ctx.deadline, ctx.registry)))
+            .map(|i| {
+                s.spawn(move |_| {
+                    ctx.stage
+                        .set(server.role, i, format!("connecting to {server}"));
+                    let session = Session::connect(ctx.cfg, server, i, ctx.deadline, ctx.registry)?;
+                    note(ctx, &session, "connected");
+                    Ok(session)
+                })
+            })
             .collect();
         handles.into_iter().map(join).collect()
     })
@@ -226,15 +263,19 @@ fn replication_running(cfg: &Config, replica: &mut Session) -> Result<()> {
 /// had (MariaDB with a binary log on the primary).
 fn same_stream(ctx: &Ctx, lane: &mut Lane) -> Result<bool> {
     let (primary, replica) = (&ctx.cfg.primary, &ctx.cfg.replica);
-    ctx.stage
-        .set(Role::Primary, "reading its server id and GTID state");
-    ctx.stage
-        .set(Role::Replica, "reading its server id and GTID position");
+    note(
+        ctx,
+        &lane.replica,
+        "reading its server id and GTID position",
+    );
     // The replica first: whatever it has applied by then, its primary had
     // logged before it is asked (in parallel, a transaction logged between
     // the two readings would look foreign).
     let r = lane.replica.identity()?;
+    note(ctx, &lane.replica, "");
+    note(ctx, &lane.primary, "reading its server id and GTID state");
     let p = lane.primary.identity()?;
+    note(ctx, &lane.primary, "");
     let fail = |state, text: String| Err(anyhow!(Failure::new(state, text)));
     if p.server_id == r.server_id {
         return fail(
@@ -311,8 +352,10 @@ fn listing(ctx: &Ctx, session: &mut Session, old: &Listing, relist: bool) -> Res
     if !relist {
         return Ok(old.clone());
     }
-    ctx.stage.set(session.server.role, "listing tables");
-    session.list(&ctx.cfg.filter)
+    note(ctx, session, "listing tables");
+    let listed = session.list(&ctx.cfg.filter)?;
+    note(ctx, session, "");
+    Ok(listed)
 }
 
 /// The tables of `want` (all when `None`) listed on both sides, biggest
@@ -402,21 +445,22 @@ fn read_unsnapshotted(
     readings: &mut HashMap<Key, Reading>,
 ) -> Result<()> {
     for batch in batches(tables) {
-        ctx.stage.set(
-            Role::Primary,
-            format!("counting {} non-transactional tables", batch.len()),
-        );
+        let what = format!("counting {} non-transactional tables", batch.len());
+        note(ctx, &lane.primary, &what);
         let p = lane
             .primary
-            .count_between_positions(&batch, None, wait_budget(ctx))?;
+            .count_between_positions(&batch, None, wait_budget(ctx))?
+            .ok_or_else(|| anyhow!("{}: no count", ctx.cfg.primary))?;
         let wait = p.at.as_ref().filter(|_| positioned);
-        ctx.stage.set(
-            Role::Replica,
-            format!("counting {} non-transactional tables", batch.len()),
-        );
+        note(ctx, &lane.primary, "");
+        note(ctx, &lane.replica, what);
         let r = lane
             .replica
             .count_between_positions(&batch, wait, wait_budget(ctx))?;
+        let Some(r) = r else {
+            let pos = wait.cloned().unwrap_or_default();
+            return Err(lagging(ctx, &mut lane.replica, &pos));
+        };
         let at =
             p.at.filter(|a| positioned && r.at.as_ref().is_some_and(|b| b.at_primary_point(a)));
         readings.extend(pair_up(p.counts, r.counts, at.as_ref()));
@@ -449,9 +493,8 @@ impl<'a> Queue<'a> {
             || self.next.load(Ordering::Relaxed) >= self.batches.len()
     }
 
-    /// Tables counted so far, after `n` more.
-    fn counted(&self, n: usize) -> usize {
-        self.done.fetch_add(n, Ordering::Relaxed) + n
+    fn counted(&self, n: usize) {
+        self.done.fetch_add(n, Ordering::Relaxed);
     }
 }
 
@@ -504,6 +547,7 @@ fn read_in_lanes(
         outcome.replica_ahead = outcome.replica_ahead.or(work.first_gap);
         if let Some(at) = work.at.filter(|at| !outcome.positions.contains(at)) {
             outcome.positions.push(at);
+            outcome.positions.sort_by_key(GtidPos::order);
         }
         readings.extend(work.readings);
     }
@@ -523,23 +567,37 @@ fn lane_work(ctx: &Ctx, lane: &mut Lane, queue: &Queue, positioned: bool) -> Res
         true
     };
     while let Some(batch) = queue.take().filter(|_| ready) {
-        let (p, r) = both(|| lane.primary.count(batch), || lane.replica.count(batch));
-        let (p, r) = (p?, r?);
-        let n = queue.counted(batch.len());
-        for role in [Role::Primary, Role::Replica] {
-            ctx.stage.set(
-                role,
-                format!(
-                    "counting rows ({n} of {} tables, at {})",
-                    queue.total, batch[0]
-                ),
-            );
-        }
-        work.readings.extend(pair_up(p, r, work.at.as_ref()));
+        let what = format!(
+            "counting rows ({} of {} tables done, at {})",
+            queue.done.load(Ordering::Relaxed),
+            queue.total,
+            batch[0]
+        );
+        let (p, r) = both(
+            || count_noted(ctx, &mut lane.primary, batch, &what),
+            || count_noted(ctx, &mut lane.replica, batch, &what),
+        );
+        queue.counted(batch.len());
+        work.readings.extend(pair_up(p?, r?, work.at.as_ref()));
     }
-    lane.primary.end_snapshot()?;
-    lane.replica.end_snapshot()?;
+    for session in [&mut lane.primary, &mut lane.replica] {
+        note(ctx, session, "closing its snapshot");
+        session.end_snapshot()?;
+        note(ctx, session, "");
+    }
     Ok(work)
+}
+
+fn count_noted(
+    ctx: &Ctx,
+    session: &mut Session,
+    batch: &[&Key],
+    what: &str,
+) -> Result<Vec<TableCount>> {
+    note(ctx, session, what);
+    let counted = session.count(batch)?;
+    note(ctx, session, "");
+    Ok(counted)
 }
 
 /// Opens snapshot pairs on the lane until the replica's lands on the
@@ -551,13 +609,11 @@ fn align(
     queue: &Queue,
     work: &mut LaneWork,
 ) -> Result<Option<GtidPos>> {
-    while work.tries < MAX_ALIGN_TRIES
-        && !queue.exhausted()
-        && Instant::now() < ctx.recheck_deadline
-    {
+    // The first try always: a round that starts must be able to count.
+    let may_try = |tries| tries == 0 || Instant::now() < ctx.recheck_deadline;
+    while work.tries < MAX_ALIGN_TRIES && !queue.exhausted() && may_try(work.tries) {
         work.tries += 1;
-        ctx.stage
-            .set(Role::Primary, "opening a consistent snapshot");
+        note(ctx, &lane.primary, "opening a consistent snapshot");
         let Some(snapshot) = lane.primary.open_primary_snapshot()? else {
             return Err(anyhow!(
                 "{}: the snapshot has no binlog position",
@@ -565,24 +621,32 @@ fn align(
             ));
         };
         let p = &snapshot.candidate;
-        ctx.stage.set(
-            Role::Replica,
-            format!("waiting to reach the primary's position {p}"),
-        );
+        note(ctx, &lane.primary, "");
+        let waiting = format!("waiting to reach the primary's position {p}");
+        note(ctx, &lane.replica, waiting);
         let Some(r) = lane
             .replica
             .open_replica_snapshot(Some(p), wait_budget(ctx))?
         else {
             return Err(lagging(ctx, &mut lane.replica, p));
         };
+        note(ctx, &lane.replica, "");
         work.first_gap.get_or_insert(r.ahead_of(p));
         // The candidate pair is a pair only if the candidate is the
         // snapshot's exact position.
-        if r.at_primary_point(p) && lane.primary.snapshot_gtid(&snapshot)?.as_ref() == Some(p) {
+        if r.at_primary_point(p) && confirmed(ctx, &mut lane.primary, &snapshot)? {
             return Ok(Some(snapshot.candidate));
         }
     }
     Ok(None)
+}
+
+/// The candidate position of a primary snapshot is its exact one.
+fn confirmed(ctx: &Ctx, primary: &mut Session, snapshot: &PrimarySnapshot) -> Result<bool> {
+    note(ctx, primary, "reading the snapshot's GTID position");
+    let exact = primary.snapshot_gtid(snapshot)?;
+    note(ctx, primary, "");
+    Ok(exact.as_ref() == Some(&snapshot.candidate))
 }
 
 fn lagging(ctx: &Ctx, replica: &mut Session, pos: &GtidPos) -> anyhow::Error {

@@ -87,6 +87,11 @@ impl GtidPos {
             .all(|(d, g)| self.domains.get(d) == Some(g))
     }
 
+    /// For listing positions in stream order: sequence numbers by domain.
+    pub fn order(&self) -> Vec<(u32, u64)> {
+        self.domains.values().map(|g| (g.domain, g.seq)).collect()
+    }
+
     /// Transactions `self` is ahead of `earlier`, summed over domains.
     pub fn ahead_of(&self, earlier: &GtidPos) -> u64 {
         let domains: std::collections::BTreeSet<u32> = self

@@ -62,6 +62,8 @@ pub struct Registry {
 pub struct Session {
     conn: Conn,
     pub server: Server,
+    /// Which of its server's connections this is.
+    pub index: usize,
     pub flavor: Flavor,
 }
 
@@ -122,6 +124,7 @@ impl Session {
     pub fn connect(
         cfg: &Config,
         server: &Server,
+        index: usize,
         deadline: Instant,
         registry: &Registry,
     ) -> Result<Session> {
@@ -141,6 +144,7 @@ impl Session {
         let mut s = Session {
             conn,
             server: server.clone(),
+            index,
             flavor,
         };
         registry
@@ -447,15 +451,16 @@ impl Session {
 
     /// Counts tables that snapshots do not cover (MyISAM, Aria...) between
     /// two readings of the server's position, in one round trip; on the
-    /// replica after waiting for `wait_for`. The counts are at one position
-    /// when both readings agree. Falls back to a plain count (which names
-    /// unreadable tables) when the statement fails.
+    /// replica after waiting for `wait_for` (`Ok(None)` when the wait timed
+    /// out). The counts are at one position when both readings agree.
+    /// Falls back to a plain count (which names unreadable tables) when the
+    /// statement fails.
     pub fn count_between_positions(
         &mut self,
         tables: &[&Key],
         wait_for: Option<&GtidPos>,
         timeout: Duration,
-    ) -> Result<Positioned> {
+    ) -> Result<Option<Positioned>> {
         let pos = match self.server.role {
             Role::Primary => "SELECT @@GLOBAL.gtid_binlog_pos",
             Role::Replica => "SELECT @@GLOBAL.gtid_slave_pos",
@@ -467,14 +472,16 @@ impl Session {
         );
         let Ok(sets) = self.batch(&sql) else {
             let counts = self.count(tables)?;
-            return Ok(Positioned { counts, at: None });
+            return Ok(Some(Positioned { counts, at: None }));
         };
+        if first_value::<i64>(&sets, 0) != Some(0) {
+            return Ok(None);
+        }
         let before = self.position_in(&sets, 1)?;
         let after = self.position_in(&sets, 3)?;
-        let reached = first_value::<i64>(&sets, 0) == Some(0);
         let counts = counts_from(tables, sets.into_iter().nth(2).unwrap_or_default());
-        let at = before.filter(|b| reached && after.as_ref() == Some(b));
-        Ok(Positioned { counts, at })
+        let at = before.filter(|b| after.as_ref() == Some(b));
+        Ok(Some(Positioned { counts, at }))
     }
 
     pub fn replica_applied(&mut self) -> Option<GtidPos> {

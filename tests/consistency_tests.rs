@@ -75,9 +75,15 @@ fn verdicts_under_write_load() {
         );
     }
     assert!(unknown <= 2, "too many unverified runs: {unknown} of 12");
-    assert!(healthy
-        .iter()
-        .any(|r| r.perf("rechecks") != "0" || r.code == 0));
+    // Every OK rests on counts at one replication position, MyISAM and
+    // partitioned tables included.
+    for r in healthy.iter().filter(|r| r.code == 0) {
+        assert!(
+            r.stdout
+                .contains("\nverdicts: 5 compared at one replication position\n"),
+            "{r}"
+        );
+    }
 
     // Drift in a table under load: ids the load never touches.
     on_replica_only(&[&format!(
@@ -116,6 +122,150 @@ fn verdicts_under_write_load() {
     assert!(
         statements > 1000,
         "the load ran only {statements} statements"
+    );
+}
+
+/// A shop schema under the busy-table traffic (`Traffic`): a hot table
+/// (about 400 writes/s), a job queue, a pair of tables whose rows move
+/// between them, and a quiet table.
+fn busy_shop(name: &str) -> (String, String, Writers) {
+    let p = fresh(name);
+    let db = format!("{p}_shop");
+    let t = |name: &str| format!("`{db}`.{name}");
+    exec(
+        Side::Primary,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("USE `{db}`"),
+            &format!(
+                "CREATE TABLE {} (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB",
+                t("hot")
+            ),
+            &format!(
+                "CREATE TABLE {} (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB",
+                t("jobs")
+            ),
+            &format!(
+                "CREATE TABLE {} (id INT PRIMARY KEY, v INT) ENGINE=InnoDB",
+                t("moving_a")
+            ),
+            &format!(
+                "CREATE TABLE {} (id INT PRIMARY KEY, v INT) ENGINE=InnoDB",
+                t("moving_b")
+            ),
+            &format!(
+                "CREATE TABLE {} (id INT PRIMARY KEY, v INT) ENGINE=InnoDB",
+                t("quiet")
+            ),
+            &format!("INSERT INTO {} (v) SELECT seq FROM seq_1_to_1000", t("hot")),
+            &format!(
+                "INSERT INTO {} SELECT seq, 0 FROM seq_1_to_200",
+                t("moving_a")
+            ),
+            &format!("INSERT INTO {} SELECT seq, 0 FROM seq_1_to_200", t("quiet")),
+        ],
+    );
+    sync();
+    let writers = Writers::start(
+        vec![
+            Traffic::Hot {
+                table: t("hot"),
+                per_sec: 400,
+            },
+            Traffic::Queue { table: t("jobs") },
+            Traffic::Queue { table: t("jobs") },
+            Traffic::Mover {
+                a: t("moving_a"),
+                b: t("moving_b"),
+                per_sec: 50,
+            },
+        ],
+        Duration::from_secs(120),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    (p, db, writers)
+}
+
+/// `n` runs with the default `-t`, a little apart.
+fn runs(prefix: &str, n: usize) -> Vec<Run> {
+    (0..n)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(250));
+            check(prefix, &["-v"])
+        })
+        .collect()
+}
+
+fn median_secs(runs: &[Run]) -> f64 {
+    let mut t: Vec<f64> = runs.iter().map(|r| r.elapsed.as_secs_f64()).collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+/// Issue 8's acceptance, on the test pair: under the busy-table traffic a
+/// healthy pair gives no WARNING or CRITICAL in 20 runs (at most 1
+/// UNKNOWN); then, with drift on the replica alone in the hot table (+2),
+/// the quiet table (-1), the queue (+1) and a moving-rows table (+1), each
+/// is named CRITICAL, at one replication position, in at least 19 of 20
+/// runs, and no run answers OK.
+#[test]
+fn busy_tables_verdicts() {
+    let _g = exclusive();
+    let (p, db, writers) = busy_shop("busy");
+    let healthy = runs(&p, 20);
+    let [ok, warn, crit, unknown] = tally(&healthy);
+    println!(
+        "healthy pair, busy traffic: {ok} OK, {warn} WARNING, {crit} CRITICAL, {unknown} UNKNOWN \
+         of 20; median {:.3}s",
+        median_secs(&healthy)
+    );
+    for r in healthy.iter().filter(|r| r.code != 0) {
+        println!("  {r}");
+    }
+    assert_eq!((warn, crit), (0, 0), "false alarms on a healthy pair");
+    assert!(unknown <= 1, "{unknown} of 20 runs UNKNOWN");
+
+    on_replica_only(&[
+        &format!("INSERT INTO `{db}`.hot VALUES (-1, 0), (-2, 0)"),
+        &format!("DELETE FROM `{db}`.quiet WHERE id = 7"),
+        &format!("INSERT INTO `{db}`.jobs VALUES (-1, 0)"),
+        &format!("INSERT INTO `{db}`.moving_a VALUES (-1, 0)"),
+    ]);
+    let drifted = runs(&p, 20);
+    let (statements, secs) = writers.stop();
+    let [ok, _, _, _] = tally(&drifted);
+    println!(
+        "drifted pair, busy traffic: median {:.3}s",
+        median_secs(&drifted)
+    );
+    for (table, diff) in [
+        ("hot", "+2"),
+        ("quiet", "-1"),
+        ("jobs", "+1"),
+        ("moving_a", "+1"),
+    ] {
+        let line = format!("{db}.{table}: primary ");
+        let named = drifted
+            .iter()
+            .filter(|r| r.code == 2)
+            .filter(|r| {
+                r.stdout.lines().any(|l| {
+                    l.starts_with(&line) && l.contains(&format!("({diff}), verified at GTID 0-1-"))
+                })
+            })
+            .count();
+        println!("  {table} {diff}: named CRITICAL in {named} of 20 runs");
+        assert!(named >= 19, "{table} named in only {named} of 20 runs");
+    }
+    for r in drifted.iter().filter(|r| r.code != 2) {
+        println!("  {r}");
+    }
+    assert_eq!(ok, 0, "drift answered OK");
+    let hot_rate = statements[0] as f64 / secs;
+    println!("traffic: {statements:?} statements in {secs:.1}s (hot table {hot_rate:.0}/s)");
+    assert!(
+        hot_rate > 320.0,
+        "the hot table got only {hot_rate:.0} writes/s"
     );
 }
 
@@ -249,9 +399,6 @@ fn primary_hanging_mid_run() {
     let _g = exclusive();
     let (p, db) = loaded("hang");
     own_monitor("monitor_h");
-    // A difference, so that the run needs the primary again after the
-    // replica's count: the second primary snapshot (P2).
-    on_replica_only(&[&format!("INSERT INTO `{db}`.quiet VALUES (-1, 0)")]);
     let mut locker = admin(Side::Replica);
     locker
         .query_drop(format!("LOCK TABLES `{db}`.inno1 WRITE"))
@@ -259,8 +406,9 @@ fn primary_hanging_mid_run() {
     let prefix = p.clone();
     let run = std::thread::spawn(move || check_as("monitor_h", &prefix, &["-t", "3"]));
     std::thread::sleep(Duration::from_millis(800));
-    // The primary stops answering (as behind a dead link); the replica's
-    // count then finishes and the run needs the primary for P2.
+    // The primary stops answering (as behind a dead link) after its count;
+    // the replica's count then finishes and the lane needs the primary
+    // again to close its snapshot.
     signal(Side::Primary, "-STOP");
     locker.query_drop("UNLOCK TABLES").unwrap();
     let run = run.join().unwrap();
@@ -268,7 +416,7 @@ fn primary_hanging_mid_run() {
     assert_eq!(run.code, 3, "{run}");
     assert!(
         run.first_line()
-            .contains("timeout after 3s while primary: re-counting 1 differing tables"),
+            .contains("timeout after 3s while primary: closing its snapshot; replica: idle"),
         "{run}"
     );
     assert!(run.elapsed < Duration::from_secs(4), "{run}");

@@ -477,6 +477,62 @@ fn include_and_exclude_filters() {
         &["--include-db", "^mysql$", "--include-table", r"^mysql\.db$"],
     );
     assert_eq!(run.perf("tables"), "1", "{run}");
+    // Filters that match nothing (a typo) check nothing: never OK.
+    let run = check(&p, &["--include-table", r"^no_such\."]);
+    assert_eq!(run.code, 3, "{run}");
+    assert!(
+        run.first_line()
+            .starts_with("DRIFT UNKNOWN - no table matched the filters, "),
+        "{run}"
+    );
+    assert_eq!(run.perf("tables"), "0", "{run}");
+}
+
+/// The two servers must be a primary and a replica of it: the same server
+/// given twice, or the pair given the wrong way round, is CRITICAL "not a
+/// replica", not "OK, both at GTID ...".
+#[test]
+fn the_pair_must_be_the_pair() {
+    let _g = shared();
+    let (p, _) = seeded("pairing");
+    let include = format!("^{p}");
+    let run_with = |primary: &str, replica: &str| {
+        let args = [
+            "--master",
+            primary,
+            "--replica",
+            replica,
+            "-u",
+            "monitor",
+            "--include-db",
+            &include,
+        ];
+        let run = plugin_env(&args, &[("MYSQL_PWD", &monitor_password())]);
+        run.assert_plugin_output();
+        run
+    };
+    let (m, r) = (primary_addr(), replica_addr());
+    let run = run_with(&m, &m);
+    assert_eq!(run.code, 2, "{run}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "DRIFT CRITICAL - replica {m} is not a replica of primary {m}: both have server_id 1 \
+             (the same server given twice?)\n"
+        )
+    );
+    // The replica given as primary: it logs what it replicates, but the
+    // primary has applied nothing of it.
+    let run = run_with(&r, &m);
+    assert_eq!(run.code, 2, "{run}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "DRIFT CRITICAL - replica {m} is not a replica of primary {r}: it has applied none of \
+             the primary's transactions\n"
+        )
+    );
+    assert_eq!(run_with(&m, &r).code, 0);
 }
 
 #[test]
@@ -536,7 +592,8 @@ fn timeout_during_a_long_count() {
 
 /// The tighter grant of the README: SELECT on the application schema and on
 /// mysql.gtid_slave_pos only. Verdicts keep their replication positions;
-/// without the gtid_slave_pos grant they fall back to the bracket.
+/// without the gtid_slave_pos grant there is no replica position to compare
+/// at, and the answer says which grant is missing.
 #[test]
 fn tighter_grant() {
     let _g = shared();
@@ -551,13 +608,14 @@ fn tighter_grant() {
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(run.perf("tables"), "3", "{run}");
     assert!(run.first_line().contains("GTID 0-1-"), "{run}");
-    assert_ne!(run.perf("replica_ahead"), "U", "{run}");
+    assert_eq!(run.perf("replica_ahead"), "0", "{run}");
     on_replica_only(&[&format!("INSERT INTO `{db}`.t3 (v) VALUES (1)")]);
     let run = check_as("monitor_tight", &p, &[]);
     assert_eq!(run.code, 2, "{run}");
     assert!(
-        run.stdout
-            .contains(&format!("{db}.t3: primary 0, replica 1 (+1)")),
+        run.stdout.contains(&format!(
+            "{db}.t3: primary 0, replica 1 (+1), verified at GTID 0-1-"
+        )),
         "{run}"
     );
 
@@ -567,12 +625,14 @@ fn tighter_grant() {
     );
     sync();
     let run = check_as("monitor_tight", &p, &[]);
-    assert_eq!(run.code, 2, "{run}");
-    assert_eq!(run.perf("replica_ahead"), "U", "{run}");
-    assert!(
-        run.stdout.contains(&format!(
-            "{db}.t3: primary 0, replica 1 (+1), confirmed in two rounds"
-        )),
+    assert_eq!(run.code, 3, "{run}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "DRIFT UNKNOWN - cannot read mysql.gtid_slave_pos on replica {}: without the replica's \
+             position no verdict can be reached (GRANT SELECT ON mysql.gtid_slave_pos)\n",
+            replica_addr()
+        ),
         "{run}"
     );
 }
