@@ -438,7 +438,7 @@ impl Traffic {
                 n + write(c, &format!("DELETE FROM {table} WHERE id = {id}"))
             }
             Traffic::Mover { a, b, .. } => {
-                let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
+                let (from, to) = if i.is_multiple_of(2) { (a, b) } else { (b, a) };
                 let id = 1 + (i / 2 * 37) % 200;
                 write(
                     c,
