@@ -6,6 +6,10 @@
 //!
 //!   tests/bench.sh [SHAPE...]      SHAPE: 1k, 10k, 11k (default), 50k
 //!
+//! With `DRIFT_BENCH_BASELINE=/path/to/check_mysql_drift` (another build,
+//! e.g. of an earlier commit) that binary is timed too, interleaved with
+//! this one, and the ratio plugin / baseline is printed.
+//!
 //! A shape of T tables holds T/11 tables of 10,000 rows and the rest of 10
 //! rows (11k: 1,000 x 10,000 + 10,000 x 10 = 10.1 M rows per server). Both
 //! servers are seeded directly and identically (unlogged, in parallel):
@@ -211,11 +215,14 @@ fn floor(pair: &Pair, shape: &Shape) -> u64 {
     })
 }
 
-/// The plugin, under /usr/bin/time -v: (status line, peak RSS in KiB).
-fn plugin(pair: &Pair, shape: &Shape, connections: &[&str]) -> (String, u64) {
+/// This build of the plugin.
+const PLUGIN: &str = env!("CARGO_BIN_EXE_check_mysql_drift");
+
+/// A plugin binary under /usr/bin/time -v: (status line, peak RSS in KiB).
+fn plugin(binary: &str, pair: &Pair, shape: &Shape, connections: &[&str]) -> (String, u64) {
     let out = Command::new("/usr/bin/time")
         .arg("-v")
-        .arg(env!("CARGO_BIN_EXE_check_mysql_drift"))
+        .arg(binary)
         .args(["--master", &format!("127.0.0.1:{}", pair.primary)])
         .args(["--replica", &format!("127.0.0.1:{}", pair.replica)])
         .args(["-u", "monitor", "-t", "600"])
@@ -264,6 +271,7 @@ fn main() {
     } else {
         shapes
     };
+    let baseline = std::env::var("DRIFT_BENCH_BASELINE").ok();
     let pair = Pair {
         primary: env_or("DRIFT_PRIMARY_PORT", "13306").parse().unwrap(),
         replica: env_or("DRIFT_REPLICA_PORT", "13307").parse().unwrap(),
@@ -301,6 +309,7 @@ fn main() {
         // minutes finds them.
         assert_eq!(floor(&pair, &shape), expected);
         let (mut seq, mut flo, mut plug, mut plug1, mut rss) = (vec![], vec![], vec![], vec![], 0);
+        let mut base = vec![];
         let mut line = String::new();
         for _ in 0..REPEAT {
             let (t, n) = time(|| sequential(&pair, &shape));
@@ -309,12 +318,15 @@ fn main() {
             let (t, n) = time(|| floor(&pair, &shape));
             assert_eq!(n, expected);
             flo.push(t);
-            let (t, (l, r)) = time(|| plugin(&pair, &shape, &[]));
+            let (t, (l, r)) = time(|| plugin(PLUGIN, &pair, &shape, &[]));
             plug.push(t);
             rss = rss.max(r);
             line = l;
-            let (t, _) = time(|| plugin(&pair, &shape, &["--connections", "1"]));
+            let (t, _) = time(|| plugin(PLUGIN, &pair, &shape, &["--connections", "1"]));
             plug1.push(t);
+            if let Some(b) = &baseline {
+                base.push(time(|| plugin(b, &pair, &shape, &[])).0);
+            }
         }
         let (seq, flo, plug, plug1) = (median(seq), median(flo), median(plug), median(plug1));
         println!(
@@ -333,5 +345,13 @@ fn main() {
             "        plugin said: {}",
             line.split(" | ").next().unwrap_or("")
         );
+        if !base.is_empty() {
+            let base = median(base);
+            println!(
+                "        baseline {:.3}s: plugin / baseline {:.2}x",
+                base.as_secs_f64(),
+                plug.as_secs_f64() / base.as_secs_f64()
+            );
+        }
     }
 }
