@@ -15,7 +15,10 @@ use std::path::PathBuf;
                   3 UNKNOWN (bad arguments, timeout, no verdict).\n\
                   Ranges: [@]start:end (Monitoring Plugins syntax); `-c 0` = any difference is critical.\n\
                   Options may also come from --extra-opts=[section][@file] (ini; argv wins).",
-    disable_help_subcommand = true
+    disable_help_subcommand = true,
+    // A later value replaces an earlier one (NRPE and Nagios commands
+    // often repeat an option): the command line wins over --extra-opts.
+    args_override_self = true
 )]
 pub struct Cli {
     /// Primary ("master") server, HOST[:PORT] (port 3306 by default)

@@ -232,6 +232,7 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
         Perfdata::seconds("time", o.elapsed.as_secs_f64()),
     ];
     let mut long = vec![how_reached(o)];
+    long.extend(cfg.notes.iter().cloned());
     long.extend(findings);
     if cfg.verbosity >= 1 {
         long.push(format!(

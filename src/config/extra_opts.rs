@@ -1,9 +1,14 @@
 //! `--extra-opts=[section][@file]`, the Monitoring Plugins way of keeping
 //! options in an ini file: each `key=value` of the section becomes
-//! `--key=value`, placed before the real arguments so that argv wins.
+//! `--key=value`, placed before the real arguments; an option that the
+//! command line also gives is left out, so that argv wins for every option,
+//! repeatable ones included.
 
 use super::OptionFile;
+use crate::cli::Cli;
 use anyhow::{anyhow, bail, Result};
+use clap::CommandFactory;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -37,12 +42,53 @@ pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>> {
     if specs.is_empty() {
         return Ok(args);
     }
+    let names = option_ids();
+    let given = given_ids(&args, &names);
     let mut out: Vec<OsString> = args.iter().take(1).cloned().collect();
     for spec in specs {
-        out.extend(options_of(&spec)?.into_iter().map(OsString::from));
+        let options = options_of(&spec)?.into_iter().filter(|o| {
+            let name = o.split('=').next().unwrap_or(o);
+            names.get(name).is_none_or(|id| !given.contains(id))
+        });
+        out.extend(options.map(OsString::from));
     }
     out.extend(args.into_iter().skip(1));
     Ok(out)
+}
+
+/// Every spelling of every option (`--long`, aliases, `-s`) to its id,
+/// from clap's own definition.
+fn option_ids() -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    for arg in Cli::command().get_arguments() {
+        let id = arg.get_id().to_string();
+        let longs = arg.get_long().into_iter().chain(arg.get_all_aliases().unwrap_or_default());
+        for long in longs {
+            names.insert(format!("--{long}"), id.clone());
+        }
+        if let Some(short) = arg.get_short() {
+            names.insert(format!("-{short}"), id.clone());
+        }
+    }
+    names
+}
+
+/// The ids of the options the command line gives (up to `--`).
+fn given_ids(args: &[OsString], names: &HashMap<String, String>) -> HashSet<String> {
+    args.iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .take_while(|a| *a != "--")
+        .filter_map(|a| {
+            let name = if a.starts_with("--") {
+                a.split('=').next().unwrap_or(a)
+            } else {
+                // `-uuser`, `-vvv`, `-t5`: the option is the first letter.
+                a.get(..2)?
+            };
+            names.get(name).cloned()
+        })
+        .collect()
 }
 
 fn options_of(spec: &str) -> Result<Vec<String>> {
@@ -118,7 +164,6 @@ mod tests {
             out,
             os(&[
                 "plugin",
-                "--user=monitor",
                 "--password=s3cret",
                 "--ssl",
                 &spec,
@@ -136,6 +181,30 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("no section [nope]"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The shipped ini sets master, replica, user, password, include-db,
+    /// critical and timeout; the command line gives some of them again,
+    /// by long name, alias or short name: its values are the ones kept.
+    #[test]
+    fn argv_wins_for_every_option() {
+        let dir = std::env::temp_dir().join(format!("cmd-extra-wins-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ini = dir.join("plugins.ini");
+        std::fs::write(
+            &ini,
+            "[check_mysql_drift]\nmaster=db1\nreplica=db2\nuser=monitor\ninclude-db=^shop$\n\
+             critical=0\ntimeout=30\nverbose\n",
+        )
+        .unwrap();
+        let spec = format!("--extra-opts=@{}", ini.display());
+        let argv = [
+            "plugin", &spec, "--primary", "a", "--slave=b", "-uother", "-c", "2", "--include-db",
+            "^x$", "-vv",
+        ];
+        let out = expand(os(&argv)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(out, os(&[&["plugin", "--timeout=30"][..], &argv[1..]].concat()));
     }
 
     #[test]

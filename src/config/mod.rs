@@ -83,6 +83,8 @@ pub struct Config {
     pub timeout: Duration,
     pub output: OutputFormat,
     pub verbosity: u8,
+    /// What the operator should know about the settings (long output).
+    pub notes: Vec<String>,
 }
 
 impl Config {
@@ -93,8 +95,8 @@ impl Config {
             Some(path) => OptionFile::read(path)?.merged(&OPTION_GROUPS),
             None => HashMap::new(),
         };
-        let get = |key: &str| file.get(key).cloned().flatten();
-        let flag = |key: &str| match file.get(key) {
+        let get = |key: &str| file.get(key).and_then(|s| s.value.clone());
+        let flag = |key: &str| match file.get(key).map(|s| &s.value) {
             None => Ok(false),
             Some(None) => Ok(true),
             Some(Some(v)) => match v.to_ascii_lowercase().as_str() {
@@ -132,7 +134,15 @@ impl Config {
             .or_else(|| get("user"))
             .filter(|u| !u.is_empty())
             .ok_or_else(|| anyhow!("no user given: use -u USER or user= in the option file"))?;
-        let password = cli.password.or_else(|| get("password")).or(env_password);
+        let mut notes = Vec::new();
+        let password = match (cli.password, file.get("password")) {
+            (Some(p), _) => Some(p),
+            (None, Some(setting)) => {
+                notes.extend(readable_password(setting));
+                setting.value.clone()
+            }
+            (None, None) => env_password,
+        };
 
         let ssl_ca = cli.ssl_ca.or_else(|| get("ssl-ca").map(PathBuf::from));
         let verify = cli.ssl_verify_server_cert || flag("ssl-verify-server-cert")?;
@@ -185,8 +195,19 @@ impl Config {
             timeout: Duration::from_secs_f64(timeout),
             output: cli.output.unwrap_or_default(),
             verbosity: cli.verbose,
+            notes,
         })
     }
+}
+
+/// A password in a file every local user may read deserves a word.
+fn readable_password(setting: &optfile::Setting) -> Option<String> {
+    setting.world_readable.then(|| {
+        format!(
+            "note: the password comes from {}, which every local user may read (chmod o-r)",
+            setting.file.display()
+        )
+    })
 }
 
 /// `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
