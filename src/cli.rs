@@ -30,7 +30,7 @@ pub struct Cli {
     pub replica: Option<String>,
 
     /// Default port for servers given without one
-    #[arg(short = 'P', long, value_name = "PORT")]
+    #[arg(short = 'P', long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 
     /// User name (also from the option file or --extra-opts)

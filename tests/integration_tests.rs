@@ -344,6 +344,85 @@ fn bad_arguments_are_unknown_on_stdout() {
     }
 }
 
+/// Port 0 and hosts that cannot be a host are bad arguments (UNKNOWN
+/// naming the value), not servers that refuse a connection (CRITICAL).
+#[test]
+fn impossible_hosts_and_ports_are_bad_arguments() {
+    for (args, says) in [
+        (
+            vec!["-P", "0"],
+            "invalid arguments: invalid value '0' for '--port <PORT>'",
+        ),
+        (
+            vec!["--master", "a:0"],
+            "--master: '0' is not a port number",
+        ),
+        (
+            vec!["--master", ":::"],
+            "--master: ':::' is not a host name or address",
+        ),
+        (
+            vec!["--replica", "[::1"],
+            "--replica: unclosed '[' in '[::1'",
+        ),
+        (
+            vec!["--replica", "db 2"],
+            "--replica: 'db 2' is not a host name or address",
+        ),
+    ] {
+        let base = ["--master", "a", "--replica", "b", "-u", "m"];
+        let run = plugin(&[&base[..], &args].concat());
+        run.assert_plugin_output();
+        assert_eq!(run.code, 3, "{args:?}: {run}");
+        assert!(
+            run.first_line()
+                .starts_with(&format!("DRIFT UNKNOWN - {says}")),
+            "{args:?}: {run}"
+        );
+    }
+}
+
+/// The README's Nagios command (`--extra-opts`) and the packaged one
+/// (`--defaults-file`), each with the packaged example file exactly as
+/// shipped, beside command-line options that the file sets too: the
+/// options merge, argv wins, and the run reaches the servers (which refuse
+/// the example's placeholder password), instead of "cannot be used
+/// multiple times".
+#[test]
+fn shipped_examples_work_as_shipped() {
+    let _g = shared();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (m, r) = (primary_addr(), replica_addr());
+    let extra = format!("--extra-opts=check_mysql_drift@{root}/packaging/examples/plugins.ini");
+    let defaults = format!("{root}/packaging/examples/check_mysql_drift.cnf");
+    let readme = ["--master", &m, "--replica", &r, "-u", "monitor", &extra];
+    let packaged = [
+        "--master",
+        &m,
+        "--replica",
+        &r,
+        "--defaults-file",
+        &defaults,
+        "-t",
+        "30",
+    ];
+    for args in [
+        &readme[..],
+        &[&readme[..], &["-c", "0"]].concat(),
+        &packaged[..],
+    ] {
+        let run = plugin(args);
+        run.assert_plugin_output();
+        assert_eq!(run.code, 2, "{args:?}: {run}");
+        assert!(
+            run.first_line().starts_with(&format!(
+                "DRIFT CRITICAL - cannot connect to primary {m}: Access denied for user 'monitor'@"
+            )),
+            "{args:?}: {run}"
+        );
+    }
+}
+
 #[test]
 fn invalid_range_is_unknown() {
     for (flag, value) in [
@@ -451,6 +530,66 @@ fn option_file_and_mysql_pwd() {
     let run = plugin(&[&spec, "--include-db", &include]);
     run.assert_plugin_output();
     assert_eq!(run.code, 0, "{run}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Option files as MariaDB reads them, through the binary: a `#` ends an
+/// unquoted value; a world-writable file is refused by name and mode; a
+/// password in a file every user may read is pointed out.
+#[test]
+fn option_file_rules_and_modes() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = shared();
+    let (p, _) = seeded("optrules");
+    let dir = std::env::temp_dir().join(format!("cmd-it-optrules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cnf = dir.join("drift.cnf");
+    std::fs::write(
+        &cnf,
+        format!(
+            "[client]\nuser = monitor\npassword={}#old one\n[check_mysql_drift]\nmaster = {}\nreplica = {}\n",
+            monitor_password(),
+            primary_addr(),
+            replica_addr()
+        ),
+    )
+    .unwrap();
+    let include = format!("^{p}");
+    let args = [
+        "--defaults-file",
+        cnf.to_str().unwrap(),
+        "--include-db",
+        &include,
+    ];
+    let with_mode = |mode: u32| {
+        std::fs::set_permissions(&cnf, std::fs::Permissions::from_mode(mode)).unwrap();
+        let run = plugin(&args);
+        run.assert_plugin_output();
+        run
+    };
+    let run = with_mode(0o600);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(!run.stdout.contains("note:"), "{run}");
+    let run = with_mode(0o644);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains(&format!(
+            "\nnote: the password comes from {}, which every local user may read (chmod o-r)\n",
+            cnf.display()
+        )),
+        "{run}"
+    );
+    let run = with_mode(0o666);
+    assert_eq!(run.code, 3, "{run}");
+    assert_eq!(
+        run.first_line(),
+        format!(
+            "DRIFT UNKNOWN - option file {} is world-writable (mode 0666), so any local user \
+             could change what the plugin connects to: MariaDB ignores such a file, and so does \
+             the plugin (chmod o-w)",
+            cnf.display()
+        )
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

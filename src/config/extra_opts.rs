@@ -62,7 +62,10 @@ fn option_ids() -> HashMap<String, String> {
     let mut names = HashMap::new();
     for arg in Cli::command().get_arguments() {
         let id = arg.get_id().to_string();
-        let longs = arg.get_long().into_iter().chain(arg.get_all_aliases().unwrap_or_default());
+        let longs = arg
+            .get_long()
+            .into_iter()
+            .chain(arg.get_all_aliases().unwrap_or_default());
         for long in longs {
             names.insert(format!("--{long}"), id.clone());
         }
@@ -162,14 +165,7 @@ mod tests {
         let out = expand(os(&["plugin", &spec, "-u", "x"])).unwrap();
         assert_eq!(
             out,
-            os(&[
-                "plugin",
-                "--password=s3cret",
-                "--ssl",
-                &spec,
-                "-u",
-                "x"
-            ])
+            os(&["plugin", "--password=s3cret", "--ssl", &spec, "-u", "x"])
         );
         let spec = format!("--extra-opts=other@{}", ini.display());
         let out = expand(os(&["plugin", &spec])).unwrap();
@@ -199,12 +195,24 @@ mod tests {
         .unwrap();
         let spec = format!("--extra-opts=@{}", ini.display());
         let argv = [
-            "plugin", &spec, "--primary", "a", "--slave=b", "-uother", "-c", "2", "--include-db",
-            "^x$", "-vv",
+            "plugin",
+            &spec,
+            "--primary",
+            "a",
+            "--slave=b",
+            "-uother",
+            "-c",
+            "2",
+            "--include-db",
+            "^x$",
+            "-vv",
         ];
         let out = expand(os(&argv)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(out, os(&[&["plugin", "--timeout=30"][..], &argv[1..]].concat()));
+        assert_eq!(
+            out,
+            os(&[&["plugin", "--timeout=30"][..], &argv[1..]].concat())
+        );
     }
 
     #[test]

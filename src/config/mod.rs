@@ -111,7 +111,9 @@ impl Config {
             None => match get("port") {
                 Some(p) => p
                     .parse()
-                    .map_err(|_| anyhow!("option file: port={p} is not a port number"))?,
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| anyhow!("option file: port={p} is not a port number"))?,
                 None => DEFAULT_PORT,
             },
         };
@@ -210,6 +212,16 @@ fn readable_password(setting: &optfile::Setting) -> Option<String> {
     })
 }
 
+/// A host name (letters, digits, `.`, `-`, `_`), an IPv4 address, or an
+/// IPv6 address (the only kind with colons).
+fn plausible_host(host: &str) -> bool {
+    if host.contains(':') {
+        return host.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    host.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
 /// `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
 fn parse_server(role: Role, spec: &str, default_port: u16) -> Result<Server> {
     let what = || {
@@ -240,6 +252,9 @@ fn parse_server(role: Role, spec: &str, default_port: u16) -> Result<Server> {
     };
     if host.is_empty() {
         bail!("{}: no host in '{spec}'", what());
+    }
+    if !plausible_host(host) {
+        bail!("{}: '{host}' is not a host name or address", what());
     }
     let port = match port {
         Some(p) => p

@@ -162,7 +162,8 @@ impl OptionFile {
 
 fn option_name(key: &str) -> String {
     let key = key.replace('_', "-").to_ascii_lowercase();
-    key.strip_prefix("loose-").map_or(key.clone(), str::to_string)
+    key.strip_prefix("loose-")
+        .map_or(key.clone(), str::to_string)
 }
 
 /// Cuts a line at the first `#` outside quotes (`remove_end_comment`).
@@ -188,9 +189,8 @@ fn strip_comment(line: &str) -> &str {
 /// escapes resolved (an unknown one, and a final backslash, kept).
 fn value(v: &str) -> String {
     let v = v.trim();
-    let quoted = v.len() >= 2
-        && (v.starts_with('"') || v.starts_with('\''))
-        && v.ends_with(&v[..1]);
+    let quoted =
+        v.len() >= 2 && (v.starts_with('"') || v.starts_with('\'')) && v.ends_with(&v[..1]);
     let v = if quoted { &v[1..v.len() - 1] } else { v };
     let mut out = String::with_capacity(v.len());
     let mut it = v.chars().peekable();
@@ -253,7 +253,11 @@ mod tests {
     fn reads_like_my_print_defaults() {
         let dir = scratch("mpd");
         let inc = dir.join("inc.cnf");
-        write(&inc, "[client]\nincluded = yes # from the relative include\n", 0o600);
+        write(
+            &inc,
+            "[client]\nincluded = yes # from the relative include\n",
+            0o600,
+        );
         let cases = [
             "password=monitor-pw#old\n",
             "password = \"pw # not a comment\"  # a comment\n",
@@ -262,11 +266,18 @@ mod tests {
             "a=x\\ny\nb=\"x\\ty\"\nc=\\s lead\nd=back\\\ne=\\q\n",
             "user=first\nuser=second\nloose-ssl-ca=/x\nssl_cert=/c\nssl\n",
             "  ; indented comment\n  # another\nunbalanced=\"abc\n",
-            &format!("user=u\n!include {}\n!include /nonexistent/x.cnf\n", inc.display()),
+            &format!(
+                "user=u\n!include {}\n!include /nonexistent/x.cnf\n",
+                inc.display()
+            ),
         ];
         for (i, case) in cases.iter().enumerate() {
             let path = dir.join(format!("case{i}.cnf"));
-            write(&path, &format!("[client]\n{case}[other]\nuser=not-this\n"), 0o600);
+            write(
+                &path,
+                &format!("[client]\n{case}[other]\nuser=not-this\n"),
+                0o600,
+            );
             let theirs = Command::new("my_print_defaults")
                 .arg(format!("--defaults-file={}", path.display()))
                 .arg("client")
@@ -341,11 +352,18 @@ mod tests {
         let dir = scratch("includedir");
         fs::create_dir_all(dir.join("conf.d")).unwrap();
         let main = dir.join("main.cnf");
-        let text = format!("[client]\nuser=a\n!includedir {}\n", dir.join("conf.d").display());
+        let text = format!(
+            "[client]\nuser=a\n!includedir {}\n",
+            dir.join("conf.d").display()
+        );
         write(&main, &text, 0o600);
         write(&dir.join("conf.d/a.cnf"), "[client]\nuser=y\n", 0o600);
         write(&dir.join("conf.d/z.cnf"), "[client]\nuser=z\n", 0o600);
-        write(&dir.join("conf.d/ignored.txt"), "[client]\nuser=no\n", 0o600);
+        write(
+            &dir.join("conf.d/ignored.txt"),
+            "[client]\nuser=no\n",
+            0o600,
+        );
         let m = OptionFile::read(&main).unwrap().merged(&["client"]);
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(m["user"].value.as_deref(), Some("z"));
