@@ -214,12 +214,28 @@ fn connect(ctx: &Ctx) -> Result<Vec<Lane>> {
         || connect_all(ctx, &cfg.primary),
         || connect_all(ctx, &cfg.replica),
     );
-    let (primary, replica) = (primary?, replica?);
+    let (primary, replica) = match (primary, replica) {
+        (Ok(p), Ok(r)) => (p, r),
+        (Err(p), Err(r)) => return Err(both_failed(p, r)),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
     Ok(primary
         .into_iter()
         .zip(replica)
         .map(|(primary, replica)| Lane { primary, replica })
         .collect())
+}
+
+/// Neither server could be reached: both are named, the worse state wins.
+fn both_failed(primary: anyhow::Error, replica: anyhow::Error) -> anyhow::Error {
+    let state = |e: &anyhow::Error| {
+        e.downcast_ref::<Failure>()
+            .map_or(State::Unknown, |f| f.state)
+    };
+    anyhow!(Failure::new(
+        state(&primary).merge(state(&replica)),
+        format!("{primary:#}; {replica:#}")
+    ))
 }
 
 /// The sessions of one server, connected at the same time.

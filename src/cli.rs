@@ -57,6 +57,14 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub ssl_ca: Option<PathBuf>,
 
+    /// Client certificate (PEM), for accounts that REQUIRE X509; with --ssl-key
+    #[arg(long, value_name = "FILE")]
+    pub ssl_cert: Option<PathBuf>,
+
+    /// The client certificate's private key (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub ssl_key: Option<PathBuf>,
+
     /// Verify the servers' certificate and host name (implies --ssl)
     #[arg(long)]
     pub ssl_verify_server_cert: bool,

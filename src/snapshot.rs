@@ -6,7 +6,7 @@ use crate::consistency::{parse_gtids, Gtid, GtidPos};
 use crate::plugin::{Failure, State};
 use anyhow::{anyhow, Result};
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder, SslOpts};
+use mysql::{ClientIdentity, Conn, OptsBuilder, SslOpts};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -97,6 +97,12 @@ fn opts(cfg: &Config, server: &Server, connect_timeout: Duration) -> OptsBuilder
         if let Some(ca) = &tls.ca {
             ssl = ssl.with_root_cert_path(Some(ca.clone()));
         }
+        if let Some(client) = &tls.client {
+            ssl = ssl.with_client_identity(Some(ClientIdentity::new(
+                client.cert.clone(),
+                client.key.clone(),
+            )));
+        }
         if !tls.verify {
             ssl = ssl
                 .with_danger_accept_invalid_certs(true)
@@ -110,8 +116,24 @@ fn opts(cfg: &Config, server: &Server, connect_timeout: Duration) -> OptsBuilder
 /// Connection failures are CRITICAL: the guidelines treat a server that
 /// cannot be reached as a problem, not as a missing verdict.
 fn connect_failure(server: &Server, e: mysql::Error) -> anyhow::Error {
+    use mysql::DriverError as D;
     let why = match &e {
         mysql::Error::MySqlError(m) => m.message.clone(),
+        _ if rustls_error(&e).is_some() => mysql_message(&e),
+        // A service of another kind (an SSH banner, say): its first bytes
+        // do not make a MySQL handshake.
+        mysql::Error::CodecError(_)
+        | mysql::Error::DriverError(
+            D::UnsupportedProtocol(_)
+            | D::PacketOutOfSync
+            | D::PacketTooLarge
+            | D::Protocol41NotSet
+            | D::UnexpectedPacket
+            | D::CouldNotParseVersion,
+        ) => "it did not answer as a MySQL/MariaDB server".to_string(),
+        mysql::Error::DriverError(D::UnknownAuthPlugin(name)) => {
+            format!("it asks for the authentication method {name}, which the plugin cannot use")
+        }
         other => mysql_message(other),
     };
     anyhow!(Failure::new(
@@ -668,15 +690,63 @@ fn is_table_error(e: &mysql::Error) -> bool {
 }
 
 /// One readable line: the driver's Display of some errors is their Debug
-/// form ("CodecError { ... }").
+/// form ("CodecError { ... }", "TlsError { ... }").
 pub fn mysql_message(e: &mysql::Error) -> String {
+    if rustls_error(e).is_some() {
+        return tls_message(e);
+    }
     match e {
         mysql::Error::MySqlError(m) => format!("{} (error {})", m.message, m.code),
         mysql::Error::IoError(io) => io.to_string(),
         mysql::Error::CodecError(c) => c.to_string().replace(['`', '\''], ""),
+        mysql::Error::DriverError(mysql::DriverError::CouldNotConnect(Some((_, why, _)))) => {
+            why.clone()
+        }
         mysql::Error::DriverError(d) => d.to_string(),
-        other => other.to_string(),
+        mysql::Error::TlsError(t) => format!("TLS failed: {t}"),
+        mysql::Error::UrlError(u) => u.to_string(),
+        mysql::Error::FromValueError(_) | mysql::Error::FromRowError(_) => {
+            "an answer of an unexpected type".to_string()
+        }
     }
+}
+
+/// The rustls error behind a driver error, wherever the driver put it: in
+/// its TLS error, or inside the I/O error of a failed handshake. (The
+/// driver's error gives no `source()`, so each place is looked at.)
+fn rustls_error(e: &mysql::Error) -> Option<&rustls::Error> {
+    use std::error::Error;
+    fn in_io(io: &std::io::Error) -> Option<&rustls::Error> {
+        io.get_ref()?.downcast_ref::<rustls::Error>()
+    }
+    match e {
+        mysql::Error::IoError(io) => in_io(io),
+        mysql::Error::CodecError(c) => in_io(c.source()?.downcast_ref::<std::io::Error>()?),
+        mysql::Error::TlsError(t) => t.source()?.downcast_ref::<rustls::Error>(),
+        _ => None,
+    }
+}
+
+/// A TLS failure in words.
+fn tls_message(e: &mysql::Error) -> String {
+    use rustls::CertificateError as C;
+    let Some(rustls::Error::InvalidCertificate(c)) = rustls_error(e) else {
+        return match rustls_error(e) {
+            Some(r) => format!("TLS failed: {r}"),
+            None => "TLS failed".to_string(),
+        };
+    };
+    let why = match c {
+        C::UnknownIssuer => "it is not signed by a CA of --ssl-ca",
+        C::BadEncoding => "it cannot be decoded",
+        C::Expired | C::ExpiredContext { .. } => "it has expired",
+        C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet",
+        C::NotValidForName | C::NotValidForNameContext { .. } => "it does not name this host",
+        C::Revoked => "it is revoked",
+        C::BadSignature => "its signature is wrong",
+        _ => "it was not accepted",
+    };
+    format!("TLS: the server's certificate was refused: {why}")
 }
 
 /// Kills the given connections of ours (`KILL` of one's own connections

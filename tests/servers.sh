@@ -54,13 +54,21 @@ is_up() {
 }
 
 # A CA of our own and a server certificate for 127.0.0.1 (and localhost),
-# shared by both servers, for the TLS tests: $DIR/tls/ca.pem.
+# shared by both servers, for the TLS tests: $DIR/tls/ca.pem; and a client
+# certificate of the same CA, for accounts that REQUIRE X509.
 make_certificates() {
   local t=$DIR/tls
+  if [[ ! -f $t/client-cert.pem ]]; then
+    mkdir -p "$t"
+    [[ -f $t/ca.pem ]] || make_ca "$t"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=check_mysql_drift client" \
+      -keyout "$t/client-key.pem" -out "$t/client.csr" 2>/dev/null
+    # X.509 v3 (with extensions): rustls refuses v1 certificates.
+    printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >"$t/client-ext.cnf"
+    openssl x509 -req -in "$t/client.csr" -CA "$t/ca.pem" -CAkey "$t/ca-key.pem" -CAcreateserial \
+      -days 3650 -extfile "$t/client-ext.cnf" -out "$t/client-cert.pem" 2>/dev/null
+  fi
   [[ -f $t/server-cert.pem ]] && return
-  mkdir -p "$t"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=check_mysql_drift test CA" \
-    -keyout "$t/ca-key.pem" -out "$t/ca.pem" 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
     -keyout "$t/server-key.pem" -out "$t/server.csr" 2>/dev/null
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$t/ext.cnf"
@@ -69,6 +77,11 @@ make_certificates() {
   # A second CA that signed nothing here: verification against it must fail.
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=unrelated CA" \
     -keyout "$t/other-ca-key.pem" -out "$t/other-ca.pem" 2>/dev/null
+}
+
+make_ca() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=check_mysql_drift test CA" \
+    -keyout "$1/ca-key.pem" -out "$1/ca.pem" 2>/dev/null
 }
 
 start_instance() {

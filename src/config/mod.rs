@@ -4,6 +4,7 @@
 mod extra_opts;
 mod filter;
 mod optfile;
+mod pem;
 
 pub use extra_opts::expand as expand_extra_opts;
 pub use filter::Filter;
@@ -59,6 +60,14 @@ impl std::fmt::Display for Server {
 pub struct Tls {
     pub ca: Option<PathBuf>,
     pub verify: bool,
+    pub client: Option<ClientCert>,
+}
+
+/// A client certificate and its key, both PEM files.
+#[derive(Debug, Clone)]
+pub struct ClientCert {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -146,14 +155,22 @@ impl Config {
             (None, None) => env_password,
         };
 
-        let ssl_ca = cli.ssl_ca.or_else(|| get("ssl-ca").map(PathBuf::from));
+        let path = |cli: Option<PathBuf>, key: &str| cli.or_else(|| get(key).map(PathBuf::from));
+        let ssl_ca = path(cli.ssl_ca, "ssl-ca");
+        let client = match (path(cli.ssl_cert, "ssl-cert"), path(cli.ssl_key, "ssl-key")) {
+            (Some(cert), Some(key)) => Some(ClientCert { cert, key }),
+            (None, None) => None,
+            _ => bail!("--ssl-cert and --ssl-key go together: give both or neither"),
+        };
         let verify = cli.ssl_verify_server_cert || flag("ssl-verify-server-cert")?;
-        let tls = (cli.ssl || flag("ssl")? || ssl_ca.is_some() || verify)
-            .then_some(Tls { ca: ssl_ca, verify });
-        if let Some(Tls { ca: Some(ca), .. }) = &tls {
-            if !ca.is_file() {
-                bail!("--ssl-ca: cannot read {}", ca.display());
-            }
+        let wanted = cli.ssl || flag("ssl")? || ssl_ca.is_some() || client.is_some() || verify;
+        let tls = wanted.then_some(Tls {
+            ca: ssl_ca,
+            verify,
+            client,
+        });
+        if let Some(tls) = &tls {
+            pem::check(tls)?;
         }
 
         let range = |name: &str, v: Option<String>| -> Result<Option<Range>> {
