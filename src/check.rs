@@ -101,6 +101,16 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+impl Outcome {
+    /// Counts were compared at `at` (when it is a position).
+    fn compared_at(&mut self, at: Option<GtidPos>) {
+        if let Some(at) = at.filter(|at| !self.positions.contains(at)) {
+            self.positions.push(at);
+            self.positions.sort_by_key(GtidPos::order);
+        }
+    }
+}
+
 struct Ctx<'a> {
     cfg: &'a Config,
     deadline: Instant,
@@ -348,13 +358,7 @@ fn read_round(
         .into_iter()
         .partition(|t| t.transactional);
     let mut readings = HashMap::new();
-    read_unsnapshotted(
-        ctx,
-        &mut lanes[0],
-        &non_tx,
-        outcome.positioned,
-        &mut readings,
-    )?;
+    read_unsnapshotted(ctx, &mut lanes[0], &non_tx, outcome, &mut readings)?;
     read_in_lanes(ctx, lanes, &tx, outcome, &mut readings)?;
     Ok(Round {
         primary,
@@ -457,9 +461,10 @@ fn read_unsnapshotted(
     ctx: &Ctx,
     lane: &mut Lane,
     tables: &[Table],
-    positioned: bool,
+    outcome: &mut Outcome,
     readings: &mut HashMap<Key, Reading>,
 ) -> Result<()> {
+    let positioned = outcome.positioned;
     for batch in batches(tables) {
         let what = format!("counting {} non-transactional tables", batch.len());
         note(ctx, &lane.primary, &what);
@@ -480,6 +485,7 @@ fn read_unsnapshotted(
         let at =
             p.at.filter(|a| positioned && r.at.as_ref().is_some_and(|b| b.at_primary_point(a)));
         readings.extend(pair_up(p.counts, r.counts, at.as_ref()));
+        outcome.compared_at(at);
     }
     Ok(())
 }
@@ -561,10 +567,7 @@ fn read_in_lanes(
         let work = work?;
         outcome.align_tries += work.tries;
         outcome.replica_ahead = outcome.replica_ahead.or(work.first_gap);
-        if let Some(at) = work.at.filter(|at| !outcome.positions.contains(at)) {
-            outcome.positions.push(at);
-            outcome.positions.sort_by_key(GtidPos::order);
-        }
+        outcome.compared_at(work.at);
         readings.extend(work.readings);
     }
     Ok(())

@@ -7,6 +7,41 @@ use regex::Regex;
 /// names them in full.
 pub const SYSTEM_SCHEMAS: [&str; 4] = ["mysql", "information_schema", "performance_schema", "sys"];
 
+/// Tables of the `mysql` schema that differ between servers by nature
+/// (replication positions, statistics, logs): left out unless an
+/// `--include-table` pattern names them in full. `gtid_slave_pos` also
+/// stands for its per-engine copies (`gtid_slave_pos_InnoDB`...).
+pub const PER_SERVER_TABLES: [&str; 13] = [
+    "gtid_slave_pos",
+    "gtid_executed",
+    "innodb_table_stats",
+    "innodb_index_stats",
+    "table_stats",
+    "column_stats",
+    "index_stats",
+    "general_log",
+    "slow_log",
+    "transaction_registry",
+    "slave_master_info",
+    "slave_relay_log_info",
+    "slave_worker_info",
+];
+
+fn per_server(db: &str, table: &str) -> bool {
+    db.eq_ignore_ascii_case("mysql")
+        && (PER_SERVER_TABLES
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(table))
+            || table.to_ascii_lowercase().starts_with("gtid_slave_pos_"))
+}
+
+/// `pattern` matches the whole of `name`, not just a part.
+fn in_full(pattern: &Regex, name: &str) -> bool {
+    pattern
+        .find(name)
+        .is_some_and(|m| m.start() == 0 && m.end() == name.len())
+}
+
 #[derive(Debug, Default)]
 pub struct Filter {
     include_db: Vec<Regex>,
@@ -48,10 +83,7 @@ impl Filter {
 
     pub fn database(&self, db: &str) -> bool {
         if SYSTEM_SCHEMAS.iter().any(|s| s.eq_ignore_ascii_case(db)) {
-            let named = self.include_db.iter().any(|r| {
-                r.find(db)
-                    .is_some_and(|m| m.start() == 0 && m.end() == db.len())
-            });
+            let named = self.include_db.iter().any(|r| in_full(r, db));
             if !named {
                 return false;
             }
@@ -66,6 +98,9 @@ impl Filter {
             return false;
         }
         let full = format!("{db}.{table}");
+        if per_server(db, table) && !self.include_table.iter().any(|r| in_full(r, &full)) {
+            return false;
+        }
         (self.include_table.is_empty() || self.include_table.iter().any(|r| r.is_match(&full)))
             && !self.exclude_table.iter().any(|r| r.is_match(&full))
     }
@@ -87,6 +122,25 @@ mod tests {
         assert!(!f(&["my"], &[], &[], &[]).database("mysql"));
         assert!(f(&["mysql"], &[], &[], &[]).database("mysql"));
         assert!(f(&["^(mysql|app)$"], &[], &[], &[]).database("mysql"));
+    }
+
+    #[test]
+    fn per_server_tables_only_when_named_in_full() {
+        let mysql = f(&["^mysql$"], &[], &[], &[]);
+        assert!(mysql.table("mysql", "db") && mysql.table("mysql", "tables_priv"));
+        for t in [
+            "gtid_slave_pos",
+            "gtid_slave_pos_InnoDB",
+            "innodb_table_stats",
+            "slow_log",
+        ] {
+            assert!(!mysql.table("mysql", t), "{t}");
+        }
+        let named = f(&["^mysql$"], &[], &[r"^mysql\.gtid_slave_pos$"], &[]);
+        assert!(named.table("mysql", "gtid_slave_pos") && !named.table("mysql", "db"));
+        assert!(!f(&["^mysql$"], &[], &["gtid"], &[]).table("mysql", "gtid_slave_pos"));
+        // Only in the mysql schema.
+        assert!(f(&[], &[], &[], &[]).table("app", "slow_log"));
     }
 
     #[test]
