@@ -8,7 +8,7 @@
 #   - Nagios Core: `nagios4 -v` accepts the packaged definitions;
 #   - NRPE: check_nrpe returns the plugin's status line and exit code.
 # Prints "N passed, M failed" and exits non-zero on any failure.
-set -uo pipefail
+set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
@@ -20,6 +20,16 @@ check() { # check NAME COMMAND...: pass when the command succeeds
   local name=$1
   shift
   if "$@"; then pass "$name"; else fail "$name"; fi
+}
+check_logged() { # check_logged LOG NAME COMMAND...: the same, its output kept in LOG and shown on failure
+  local log=$1 name=$2
+  shift 2
+  if "$@" >"$log" 2>&1; then
+    pass "$name"
+  else
+    fail "$name"
+    tail -n 30 "$log"
+  fi
 }
 
 install_consumers() {
@@ -38,8 +48,7 @@ install_consumers() {
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made=1
   fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  ((made)) && rm -f "$policy"
-  return 0
+  if ((made)); then rm -f "$policy"; fi
 }
 
 tests/servers.sh up
@@ -48,9 +57,9 @@ install_consumers
 WORK=$(mktemp -d /tmp/check_mysql_drift-consumers.XXXXXX)
 chmod 755 "$WORK"
 cleanup() {
-  [[ -n ${ICINGA_PID:-} ]] && kill "$ICINGA_PID" 2>/dev/null
-  [[ -n ${NRPE_PID:-} ]] && kill "$NRPE_PID" 2>/dev/null
-  [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
+  if [[ -n ${ICINGA_PID:-} ]]; then kill "$ICINGA_PID" 2>/dev/null || true; fi
+  if [[ -n ${NRPE_PID:-} ]]; then kill "$NRPE_PID" 2>/dev/null || true; fi
+  if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -63,11 +72,18 @@ sync_replica() {
 
 # --- the package ---------------------------------------------------------
 echo "== packages"
-packaging/build.sh >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "packaging/build.sh"; }
-DEB=$(ls target/packages/*.deb 2>/dev/null | head -n1)
-RPM=$(ls target/packages/*.rpm 2>/dev/null | head -n1)
-check ".deb built" test -f "$DEB"
-check ".rpm built" test -f "$RPM"
+check_logged "$WORK/build.log" "packaging/build.sh" packaging/build.sh
+shopt -s nullglob
+debs=(target/packages/*.deb)
+rpms=(target/packages/*.rpm)
+shopt -u nullglob
+check ".deb built" test "${#debs[@]}" -ge 1
+check ".rpm built" test "${#rpms[@]}" -ge 1
+if ((${#debs[@]} == 0)); then
+  echo "consumers: $passed passed, $failed failed"
+  exit 1
+fi
+DEB=${debs[0]}
 contents=$(dpkg-deb -c "$DEB")
 for path in ./usr/lib/nagios/plugins/check_mysql_drift ./usr/share/man/man1/check_mysql_drift.1.gz \
   ./usr/share/icinga2/include/plugins-contrib.d/mysql_drift.conf \
@@ -98,9 +114,8 @@ master = 127.0.0.1:$DRIFT_PRIMARY_PORT
 replica = 127.0.0.1:$DRIFT_REPLICA_PORT
 EOF
 chmod 644 "$CNF"
-run_plugin() { "$PLUGIN" --defaults-file "$CNF" --include-db '^consumers_db$' "$@"; }
-out=$(run_plugin)
-check "unpacked binary checks the pair: $out" test $? -eq 0
+run_plugin() { "$PLUGIN" --defaults-file "$CNF" --include-db '^consumers_db$'; }
+if out=$(run_plugin); then pass "unpacked binary checks the pair: $out"; else fail "unpacked binary checks the pair: $out"; fi
 
 # --- Nagios Core -----------------------------------------------------------
 echo "== Nagios Core"
@@ -160,21 +175,11 @@ define service {
   contact_groups       admins
 }
 EOF
-define contact { contact_name admin; service_notification_period 24x7; host_notification_period 24x7;
-  service_notification_options n; host_notification_options n; service_notification_commands notify; host_notification_commands notify }
-define contactgroup { contactgroup_name admins; members admin }
-define timeperiod { timeperiod_name 24x7; alias always; monday 00:00-24:00; tuesday 00:00-24:00; wednesday 00:00-24:00;
-  thursday 00:00-24:00; friday 00:00-24:00; saturday 00:00-24:00; sunday 00:00-24:00 }
-define command { command_name notify; command_line /bin/true }
-define command { command_name check_dummy; command_line /bin/true }
-define host { name linux-server; register 0; check_command check_dummy; max_check_attempts 1; check_period 24x7;
-  notification_period 24x7; contact_groups admins }
-define service { name generic-service; register 0; max_check_attempts 1; check_interval 5; retry_interval 1;
-  check_period 24x7; notification_period 24x7; contact_groups admins }
-EOF
+# The packaged $USER3$ line, pointed at our option file.
+user3=$(grep -F "\$USER3\$=" packaging/nagios/resource.cfg | sed "s#=.*#=$CNF#")
 cat >"$N/resource.cfg" <<EOF
 \$USER1\$=$PLUGIN_DIR
-$(grep '^\$USER3\$' packaging/nagios/resource.cfg | sed "s#=.*#=$CNF#")
+$user3
 EOF
 cat >"$N/nagios.cfg" <<EOF
 log_file=$N/var/nagios.log
@@ -195,8 +200,7 @@ nagios_user=root
 nagios_group=root
 illegal_macro_output_chars=\`~\$&|'"<>
 EOF
-nagios4 -v "$N/nagios.cfg" >"$N/verify.log" 2>&1
-check "nagios4 -v accepts packaging/nagios" test $? -eq 0 || cat "$N/verify.log"
+check_logged "$N/verify.log" "nagios4 -v accepts packaging/nagios" nagios4 -v "$N/nagios.cfg"
 check "nagios4 -v saw the service" grep -q "Checked 1 services" "$N/verify.log"
 # The command line as Nagios would expand it, run for real.
 cmdline=$(sed -n 's/^ *command_line *//p' packaging/nagios/commands.cfg)
@@ -205,8 +209,11 @@ cmdline=${cmdline//\$USER3\$/$CNF}
 cmdline=${cmdline//\$ARG1\$/127.0.0.1:$DRIFT_PRIMARY_PORT}
 cmdline=${cmdline//\$ARG2\$/127.0.0.1:$DRIFT_REPLICA_PORT}
 cmdline=${cmdline//\$ARG3\$/--include-db ^consumers_db\$}
-out=$(sh -c "$cmdline")
-check "the Nagios command line answers OK: $out" test $? -eq 0
+if out=$(sh -c "$cmdline"); then
+  pass "the Nagios command line answers OK: $out"
+else
+  fail "the Nagios command line answers OK: $out"
+fi
 
 # --- NRPE ------------------------------------------------------------------
 echo "== NRPE"
@@ -237,9 +244,9 @@ done
 # and exit code.
 nrpe_matches() {
   local direct via via_code
-  direct=$(run_plugin | head -n1)
-  via=$(/usr/lib/nagios/plugins/check_nrpe -H 127.0.0.1 -p $NRPE_PORT -n -c check_mysql_drift -t 60)
-  via_code=$?
+  direct=$(run_plugin | head -n1) || true
+  via_code=0
+  via=$(/usr/lib/nagios/plugins/check_nrpe -H 127.0.0.1 -p $NRPE_PORT -n -c check_mysql_drift -t 60) || via_code=$?
   echo "  check_nrpe: exit $via_code: $(head -n1 <<<"$via" | cut -c1-100)"
   [[ $via_code -eq $1 && $(head -n1 <<<"$via") == "DRIFT $2 - "* && ${direct%% | *} == "$(head -n1 <<<"$via" | sed 's/ | .*//')" ]]
 }
@@ -247,7 +254,7 @@ check "check_nrpe returns the plugin's OK line and exit code 0" nrpe_matches 0 O
 sql replica "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
 check "check_nrpe returns the plugin's CRITICAL line and exit code 2" nrpe_matches 2 CRITICAL
 sql replica "SET SESSION sql_log_bin=0; DELETE FROM consumers_db.t WHERE id = -1"
-kill "$NRPE_PID" 2>/dev/null
+kill "$NRPE_PID" 2>/dev/null || true
 NRPE_PID=
 
 # --- Icinga 2 --------------------------------------------------------------
@@ -290,8 +297,8 @@ object Service "drift" {
 EOF
 ICINGA_DEFS=(-DRunAsUser=root -DRunAsGroup=root -DDataDir="$I/data" -DLogDir="$I/log" -DCacheDir="$I/cache"
   -DSpoolDir="$I/spool" -DInitRunDir="$I/run")
-icinga2 daemon -C -c "$I/icinga2.conf" "${ICINGA_DEFS[@]}" >"$I/validate.log" 2>&1
-check "icinga2 daemon -C accepts the CheckCommand" test $? -eq 0 || tail -n 20 "$I/validate.log"
+check_logged "$I/validate.log" "icinga2 daemon -C accepts the CheckCommand" \
+  icinga2 daemon -C -c "$I/icinga2.conf" "${ICINGA_DEFS[@]}"
 icinga2 daemon -c "$I/icinga2.conf" "${ICINGA_DEFS[@]}" >"$I/daemon.log" 2>&1 &
 ICINGA_PID=$!
 
@@ -299,7 +306,7 @@ ICINGA_PID=$!
 wait_state() {
   local i line
   for ((i = 0; i < 60; i++)); do
-    line=$(cat "$I"/perfdata/service-perfdata* 2>/dev/null | grep 'SERVICEDESC::drift' | tail -n1)
+    line=$(cat "$I"/perfdata/service-perfdata* 2>/dev/null | grep 'SERVICEDESC::drift' | tail -n1) || true
     if [[ $line == *"SERVICESTATE::$1"* ]]; then
       LAST_LINE=$line
       return 0
@@ -311,21 +318,25 @@ wait_state() {
   return 1
 }
 check "Icinga 2 records OK" wait_state OK
-perf=$(sed 's/.*SERVICEPERFDATA::\([^\t]*\).*/\1/' <<<"${LAST_LINE:-}")
-check "PerfdataWriter holds the perfdata: ${perf:0:60}..." bash -c '[[ "$1" == *"tables=1;;;0"* && "$1" == *"drifted=0;;0;0"* && "$1" == *"time="* ]]' _ "$perf"
+perf=${LAST_LINE:-}
+perf=${perf#*SERVICEPERFDATA::}
+perf=${perf%%$'\t'*}
+has_perfdata() { [[ $perf == *"tables=1;;;0"* && $perf == *"drifted=0;;0;0"* && $perf == *"time="* ]]; }
+check "PerfdataWriter holds the perfdata: ${perf:0:60}..." has_perfdata
 sql replica "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
 check "Icinga 2 records CRITICAL after drift" wait_state CRITICAL
-kill "$ICINGA_PID" 2>/dev/null
-wait "$ICINGA_PID" 2>/dev/null
+kill "$ICINGA_PID" 2>/dev/null || true
+wait "$ICINGA_PID" 2>/dev/null || true
 ICINGA_PID=
 
-# Every perfdata value the plugin writes, through Icinga's own parser.
-line=$(run_plugin | head -n1)
+# Every perfdata value the plugin writes, through Icinga's own parser (the
+# drift is still there: CRITICAL, exit 2).
+line=$(run_plugin | head -n1) || true
 bad=0
 items=0
 for item in ${line#* | }; do
   items=$((items + 1))
-  parsed=$(icinga2 console --eval "parse_performance_data(\"$item\")" 2>&1)
+  parsed=$(icinga2 console --eval "parse_performance_data(\"$item\")" 2>&1) || true
   if [[ $parsed != *"\"label\":\"${item%%=*}\""* || $parsed != *"\"value\":"* ]]; then
     echo "  icinga2 rejects $item: $parsed"
     bad=1
