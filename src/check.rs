@@ -10,11 +10,12 @@
 //! with fresh snapshots. Counts from one position are the only evidence
 //! that concurrent writes cannot fake (see `consistency`).
 
-use crate::compare::{Comparison, Reading, Round};
-use crate::config::{Config, Role, Server};
+use crate::compare::Comparison;
+use crate::config::{Config, Server};
 use crate::consistency::{lineage, GtidPos, Lineage};
+use crate::model::{Key, Listing, Reading, Role, Round, TableCount};
 use crate::plugin::{Failure, State};
-use crate::snapshot::{Key, Listing, PrimarySnapshot, Registry, Session, TableCount};
+use crate::snapshot::{PrimarySnapshot, Registry, Session};
 use anyhow::{anyhow, Result};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -689,10 +690,7 @@ mod tests {
 
     fn t(name: &str, rows: u64) -> Table {
         Table {
-            key: Key {
-                db: "d".into(),
-                table: name.into(),
-            },
+            key: Key::table("d".into(), name),
             transactional: true,
             estimated_rows: rows,
         }
@@ -708,7 +706,7 @@ mod tests {
         ];
         let names: Vec<Vec<&str>> = batches(&tables)
             .iter()
-            .map(|b| b.iter().map(|k| &*k.table).collect())
+            .map(|b| b.iter().map(|k| k.table_name().unwrap()).collect())
             .collect();
         assert_eq!(names, vec![vec!["huge"], vec!["big", "s1", "s2"]]);
         let many: Vec<Table> = (0..450).map(|i| t(&i.to_string(), 1)).collect();

@@ -2,17 +2,9 @@
 //! per-table verdicts out. Tables without a verdict yet stay pending for
 //! the next round.
 
-use crate::config::Role;
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
-use crate::snapshot::{Key, Listing};
+use crate::model::{Counts, Key, Role, Round};
 use std::collections::{BTreeMap, HashMap};
-
-/// A table's row count on each side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
-    pub primary: u64,
-    pub replica: u64,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -36,27 +28,6 @@ pub enum Verdict {
         side: Role,
         error: String,
     },
-}
-
-/// One table read on both sides in one round.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reading {
-    pub primary: Result<u64, String>,
-    pub replica: Result<u64, String>,
-    /// The replication position both sides were read at, when it was one
-    /// and the same (`None`: different or unknown positions).
-    pub at: Option<GtidPos>,
-}
-
-/// What one round read.
-#[derive(Debug, Default)]
-pub struct Round {
-    pub primary: Listing,
-    pub replica: Listing,
-    pub readings: HashMap<Key, Reading>,
-    /// Replication positions were available (false: MySQL, or a primary
-    /// without a binary log; then no difference is drift).
-    pub positioned: bool,
 }
 
 #[derive(Debug, Default)]
@@ -163,13 +134,10 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::TableInfo;
+    use crate::model::{Listing, Reading, TableInfo};
 
     fn key(db: &str, t: &str) -> Key {
-        Key {
-            db: db.into(),
-            table: t.into(),
-        }
+        Key::table(db.into(), t)
     }
 
     fn list(tables: &[(&str, &str)]) -> Listing {
@@ -179,7 +147,7 @@ mod tests {
         };
         let mut l = Listing::new();
         for (db, t) in tables {
-            l.insert(key(db, ""), info.clone());
+            l.insert(Key::Database((*db).into()), info.clone());
             l.insert(key(db, t), info.clone());
         }
         l

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod consistency;
+pub mod model;
 pub mod plugin;
 pub mod report;
 pub mod snapshot;
@@ -54,6 +55,11 @@ fn message(format: OutputFormat, state: State, text: &str) -> Answer {
         _ => Output::message(state, text).render(),
     };
     Answer { state, text }
+}
+
+/// The command-line definition, for the man page (`examples/man.rs`).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// The whole plugin, from argv to the answer.

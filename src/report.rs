@@ -2,11 +2,12 @@
 //! output, JSON, or one number.
 
 use crate::check::Outcome;
-use crate::compare::{Counts, Verdict};
-use crate::config::{Config, Role};
+use crate::compare::Verdict;
+use crate::config::Config;
 use crate::consistency::How;
+use crate::model::Key;
+use crate::model::{Counts, Role};
 use crate::plugin::{Output, Perfdata, State};
-use crate::snapshot::Key;
 
 /// Figures of one run, shared by every output format.
 #[derive(Debug, Default)]
@@ -281,12 +282,8 @@ pub fn json(o: &Outcome, cfg: &Config) -> (State, String) {
         .map(|(k, v)| {
             format!(
                 "{{\"database\":{},\"table\":{},\"finding\":{}}}",
-                json_str(&k.db),
-                if k.is_database() {
-                    "null".into()
-                } else {
-                    json_str(&k.table)
-                },
+                json_str(k.db()),
+                k.table_name().map_or("null".into(), json_str),
                 json_str(&finding(k, v, o).unwrap_or_default())
             )
         })

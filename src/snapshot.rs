@@ -1,8 +1,9 @@
 //! Reading one server: a read-only session, the table listing, consistent
 //! snapshots with their replication position, and batched row counts.
 
-use crate::config::{Config, Filter, Role, Server};
+use crate::config::{Config, Filter, Server};
 use crate::consistency::{parse_gtids, Gtid, GtidPos};
+use crate::model::{Key, Listing, Role, TableCount, TableInfo};
 use crate::plugin::{Failure, State};
 use anyhow::{anyhow, Result};
 use mysql::prelude::Queryable;
@@ -10,41 +11,6 @@ use mysql::{ClientIdentity, Conn, OptsBuilder, SslOpts};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A database (`table` empty: no table may have an empty name) or a table.
-/// Shared strings: a key is held by several maps, thousands of times.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key {
-    pub db: Arc<str>,
-    pub table: Arc<str>,
-}
-
-impl Key {
-    pub fn is_database(&self) -> bool {
-        self.table.is_empty()
-    }
-}
-
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.is_database() {
-            write!(f, "database {}", self.db)
-        } else {
-            write!(f, "{}.{}", self.db, self.table)
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct TableInfo {
-    /// Snapshots cover it (InnoDB and friends); MyISAM, Aria, MEMORY... do not.
-    pub transactional: bool,
-    /// `information_schema` estimate: only to count big tables first.
-    pub estimated_rows: u64,
-}
-
-/// Databases and data tables of one server, after the filter.
-pub type Listing = BTreeMap<Key, TableInfo>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -231,10 +197,7 @@ impl Session {
             })
             .collect();
         for db in dbs.values() {
-            let key = Key {
-                db: db.clone(),
-                table: Arc::from(""),
-            };
+            let key = Key::Database(db.clone());
             out.insert(
                 key,
                 TableInfo {
@@ -271,10 +234,7 @@ impl Session {
                         engine.to_ascii_lowercase().as_str(),
                         "innodb" | "rocksdb" | "tokudb"
                     );
-                    let key = Key {
-                        db: shared_db.clone(),
-                        table: Arc::from(table),
-                    };
+                    let key = Key::table(shared_db.clone(), table);
                     out.insert(
                         key,
                         TableInfo {
@@ -303,10 +263,7 @@ impl Session {
                     .or_else(|| table.find("#p#"))
                     .map_or(&table[..], |i| &table[..i]);
                 let Some(db) = dbs.get(&db) else { continue };
-                let key = Key {
-                    db: db.clone(),
-                    table: Arc::from(name),
-                };
+                let key = Key::table(db.clone(), name);
                 if let Some(info) = out.get_mut(&key) {
                     info.estimated_rows += rows;
                 }
@@ -613,13 +570,6 @@ fn first_value<T: mysql::prelude::FromValue>(sets: &[Vec<mysql::Row>], i: usize)
     mysql::from_value_opt::<Option<T>>(value).ok().flatten()
 }
 
-/// One table's exact row count, or why it could not be read.
-#[derive(Debug, Clone)]
-pub struct TableCount {
-    pub key: Key,
-    pub rows: Result<u64, String>,
-}
-
 /// A primary snapshot just opened (see `Session::open_primary_snapshot`).
 pub struct PrimarySnapshot {
     /// `@@gtid_binlog_pos` just after the snapshot: its position, unless a
@@ -671,8 +621,8 @@ fn count_sql(tables: &[&Key]) -> String {
         }
         sql.push_str(&format!(
             "SELECT {i}, COUNT(*) FROM {}.{}",
-            quote(&k.db),
-            quote(&k.table)
+            quote(k.db()),
+            quote(k.table_name().unwrap_or_default())
         ));
     }
     sql
@@ -783,14 +733,8 @@ mod tests {
 
     #[test]
     fn batched_sql() {
-        let a = Key {
-            db: "d".into(),
-            table: "t`1".into(),
-        };
-        let b = Key {
-            db: "e f".into(),
-            table: "g".into(),
-        };
+        let a = Key::table("d".into(), "t`1");
+        let b = Key::table("e f".into(), "g");
         assert_eq!(
             count_sql(&[&a, &b]),
             "SELECT 0, COUNT(*) FROM `d`.`t``1` UNION ALL SELECT 1, COUNT(*) FROM `e f`.`g`"

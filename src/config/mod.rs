@@ -11,6 +11,7 @@ pub use filter::Filter;
 pub use optfile::OptionFile;
 
 use crate::cli::{Cli, OutputFormat, UnverifiedState};
+use crate::model::Role;
 use crate::plugin::{Range, State};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
@@ -23,21 +24,6 @@ pub const DEFAULT_PORT: u16 = 3306;
 pub const DEFAULT_TIMEOUT: f64 = 30.0;
 pub const DEFAULT_CONNECTIONS: usize = 3;
 pub const MAX_CONNECTIONS: usize = 16;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Primary,
-    Replica,
-}
-
-impl Role {
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Primary => "primary",
-            Role::Replica => "replica",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Server {

@@ -1,0 +1,149 @@
+//! The domain: what is compared and what was read. No I/O here, so that
+//! the pure parts (`compare`, `consistency`, `report`) depend on nothing
+//! that talks to a server.
+
+use crate::consistency::GtidPos;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+/// Which server of the pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Primary,
+    Replica,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Replica => "replica",
+        }
+    }
+}
+
+/// A database, or a table of one. Shared strings: a key is held by
+/// several maps, thousands of times.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Database(Arc<str>),
+    Table { db: Arc<str>, table: Arc<str> },
+}
+
+impl Key {
+    pub fn table(db: Arc<str>, table: impl Into<Arc<str>>) -> Key {
+        Key::Table {
+            db,
+            table: table.into(),
+        }
+    }
+
+    pub fn db(&self) -> &str {
+        match self {
+            Key::Database(db) | Key::Table { db, .. } => db,
+        }
+    }
+
+    /// The table's name; `None` for a database.
+    pub fn table_name(&self) -> Option<&str> {
+        match self {
+            Key::Database(_) => None,
+            Key::Table { table, .. } => Some(table),
+        }
+    }
+
+    pub fn is_database(&self) -> bool {
+        matches!(self, Key::Database(_))
+    }
+}
+
+/// By database, the database itself before its tables, then by table: a
+/// listing reads like the server's catalogue.
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> Ordering {
+        (self.db(), self.table_name()).cmp(&(other.db(), other.table_name()))
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Database(db) => write!(f, "database {db}"),
+            Key::Table { db, table } => write!(f, "{db}.{table}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    /// Snapshots cover it (InnoDB and friends); MyISAM, Aria, MEMORY... do not.
+    pub transactional: bool,
+    /// `information_schema` estimate: only to count big tables first.
+    pub estimated_rows: u64,
+}
+
+/// Databases and data tables of one server, after the filter.
+pub type Listing = BTreeMap<Key, TableInfo>;
+
+/// A table's row count on each side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub primary: u64,
+    pub replica: u64,
+}
+
+/// One table's exact row count on one server, or why it could not be read.
+#[derive(Debug, Clone)]
+pub struct TableCount {
+    pub key: Key,
+    pub rows: Result<u64, String>,
+}
+
+/// One table read on both sides in one round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub primary: Result<u64, String>,
+    pub replica: Result<u64, String>,
+    /// The replication position both sides were read at, when it was one
+    /// and the same (`None`: different or unknown positions).
+    pub at: Option<GtidPos>,
+}
+
+/// What one round read: both listings, and the tables read on both sides.
+#[derive(Debug, Default)]
+pub struct Round {
+    pub primary: Listing,
+    pub replica: Listing,
+    pub readings: HashMap<Key, Reading>,
+    /// Replication positions were available (false: MySQL, or a primary
+    /// without a binary log; then no difference is drift).
+    pub positioned: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_sorts_before_its_tables() {
+        let db: Arc<str> = "a".into();
+        let mut keys = vec![
+            Key::table("b".into(), "x"),
+            Key::table(db.clone(), "z"),
+            Key::Database("b".into()),
+            Key::table(db.clone(), "a b"),
+            Key::Database(db),
+        ];
+        keys.sort();
+        let shown: Vec<String> = keys.iter().map(Key::to_string).collect();
+        assert_eq!(shown, ["database a", "a.a b", "a.z", "database b", "b.x"]);
+    }
+}
