@@ -13,13 +13,14 @@
 use crate::compare::Comparison;
 use crate::config::{Config, Server};
 use crate::consistency::{lineage, GtidPos, Lineage};
-use crate::model::{Key, Listing, Reading, Role, Round, TableCount};
+use crate::model::{Key, Listing, Reading, Round, TableCount};
 use crate::plugin::{Failure, State};
-use crate::snapshot::{PrimarySnapshot, Registry, Session};
-use anyhow::{anyhow, Result};
+
+type Result<T> = std::result::Result<T, Failure>;
+use crate::answer::{Registry, Stage};
+use crate::snapshot::{PrimarySnapshot, Session};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Re-check rounds, and tries to align a lane, stop starting once this
@@ -33,60 +34,6 @@ const MAX_ALIGN_TRIES: u64 = 100;
 /// gets a statement of its own.
 const BATCH_TABLES: usize = 200;
 const BATCH_ROWS: u64 = 200_000;
-
-/// What each connection is doing, for the timeout message: it names the
-/// server and the step that hang, not a step another connection finished.
-#[derive(Default)]
-pub struct Stage {
-    slots: Mutex<Vec<Slot>>,
-}
-
-struct Slot {
-    role: Role,
-    index: usize,
-    what: String,
-}
-
-impl Stage {
-    /// Connection `index` of `role` is now doing `what` (empty: done).
-    pub fn set(&self, role: Role, index: usize, what: impl Into<String>) {
-        let what = what.into();
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        match slots
-            .iter_mut()
-            .find(|s| s.role == role && s.index == index)
-        {
-            Some(slot) => slot.what = what,
-            None => slots.push(Slot { role, index, what }),
-        }
-    }
-
-    /// `primary: ...; replica: ...`, each side's distinct steps under way.
-    pub fn describe(&self) -> String {
-        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let side = |role: Role| {
-            let mut steps: Vec<&str> = Vec::new();
-            for s in slots
-                .iter()
-                .filter(|s| s.role == role && !s.what.is_empty())
-            {
-                if !steps.contains(&s.what.as_str()) {
-                    steps.push(&s.what);
-                }
-            }
-            if steps.is_empty() {
-                "idle".to_string()
-            } else {
-                steps.join(" / ")
-            }
-        };
-        format!(
-            "primary: {}; replica: {}",
-            side(Role::Primary),
-            side(Role::Replica)
-        )
-    }
-}
 
 pub struct Outcome {
     pub comparison: Comparison,
@@ -214,7 +161,8 @@ fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
 }
 
 fn join<T>(h: crossbeam::thread::ScopedJoinHandle<'_, T>) -> T {
-    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    h.join()
+        .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"))
 }
 
 /// Both servers' sessions, connected at the same time, paired into lanes.
@@ -238,15 +186,11 @@ fn connect(ctx: &Ctx) -> Result<Vec<Lane>> {
 }
 
 /// Neither server could be reached: both are named, the worse state wins.
-fn both_failed(primary: anyhow::Error, replica: anyhow::Error) -> anyhow::Error {
-    let state = |e: &anyhow::Error| {
-        e.downcast_ref::<Failure>()
-            .map_or(State::Unknown, |f| f.state)
-    };
-    anyhow!(Failure::new(
-        state(&primary).merge(state(&replica)),
-        format!("{primary:#}; {replica:#}")
-    ))
+fn both_failed(primary: Failure, replica: Failure) -> Failure {
+    Failure::new(
+        primary.state.merge(replica.state),
+        format!("{}; {}", primary.message, replica.message),
+    )
 }
 
 /// The sessions of one server, connected at the same time.
@@ -276,13 +220,13 @@ fn replication_running(cfg: &Config, replica: &mut Session) -> Result<()> {
         return Ok(());
     }
     let detail = detail.map(|d| format!(" ({d})")).unwrap_or_default();
-    Err(anyhow!(Failure::new(
+    Err(Failure::new(
         State::Critical,
         format!(
             "replication is not running on {} (Slave_running=OFF){detail}: no comparison made",
             cfg.replica
-        )
-    )))
+        ),
+    ))
 }
 
 /// Makes sure the two servers are a primary and a replica of it, as far as
@@ -303,7 +247,7 @@ fn same_stream(ctx: &Ctx, lane: &mut Lane) -> Result<bool> {
     note(ctx, &lane.primary, "reading its server id and GTID state");
     let p = lane.primary.identity()?;
     note(ctx, &lane.primary, "");
-    let fail = |state, text: String| Err(anyhow!(Failure::new(state, text)));
+    let fail = |state, text: String| Err(Failure::new(state, text));
     if p.server_id == r.server_id {
         return fail(
             State::Critical,
@@ -472,7 +416,7 @@ fn read_unsnapshotted(
         let p = lane
             .primary
             .count_between_positions(&batch, None, wait_budget(ctx))?
-            .ok_or_else(|| anyhow!("{}: no count", ctx.cfg.primary))?;
+            .ok_or_else(|| Failure::unknown(format!("{}: no count", ctx.cfg.primary)))?;
         let wait = p.at.as_ref().filter(|_| positioned);
         note(ctx, &lane.primary, "");
         note(ctx, &lane.replica, what);
@@ -635,10 +579,10 @@ fn align(
         work.tries += 1;
         note(ctx, &lane.primary, "opening a consistent snapshot");
         let Some(snapshot) = lane.primary.open_primary_snapshot()? else {
-            return Err(anyhow!(
+            return Err(Failure::unknown(format!(
                 "{}: the snapshot has no binlog position",
                 ctx.cfg.primary
-            ));
+            )));
         };
         let p = &snapshot.candidate;
         note(ctx, &lane.primary, "");
@@ -669,19 +613,19 @@ fn confirmed(ctx: &Ctx, primary: &mut Session, snapshot: &PrimarySnapshot) -> Re
     Ok(exact.as_ref() == Some(&snapshot.candidate))
 }
 
-fn lagging(ctx: &Ctx, replica: &mut Session, pos: &GtidPos) -> anyhow::Error {
+fn lagging(ctx: &Ctx, replica: &mut Session, pos: &GtidPos) -> Failure {
     let at = replica
         .replica_applied()
         .map_or_else(|| "unknown".into(), |p| p.to_string());
-    anyhow!(Failure::new(
+    Failure::new(
         State::Unknown,
         format!(
             "{} did not reach the primary's position {pos} within {:.1}s (it is at {at}): \
              replica lagging, no comparison made",
             ctx.cfg.replica,
             ctx.started.elapsed().as_secs_f64()
-        )
-    ))
+        ),
+    )
 }
 
 #[cfg(test)]

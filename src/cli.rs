@@ -1,8 +1,10 @@
 //! The raw command line, as clap sees it. Validation and defaults from
 //! option files happen in `config`.
 
+use crate::plugin::Range;
 use clap::{ArgAction, Parser, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser, Debug, Default)]
 #[command(
@@ -86,32 +88,32 @@ pub struct Cli {
     pub exclude_table: Vec<String>,
 
     /// WARNING range on the number of differing tables (missing tables included)
-    #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true)]
-    pub warning: Option<String>,
+    #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true, value_parser = Range::parse)]
+    pub warning: Option<Range>,
 
     /// CRITICAL range on the number of differing tables [default: 0, any difference]
-    #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true)]
-    pub critical: Option<String>,
+    #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true, value_parser = Range::parse)]
+    pub critical: Option<Range>,
 
     /// WARNING range on the largest row-count difference of one table
-    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
-    pub warning_rows: Option<String>,
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true, value_parser = Range::parse)]
+    pub warning_rows: Option<Range>,
 
     /// CRITICAL range on the largest row-count difference of one table
-    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
-    pub critical_rows: Option<String>,
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true, value_parser = Range::parse)]
+    pub critical_rows: Option<Range>,
 
     /// State for tables that could not be verified within the time budget
     #[arg(long, value_enum, value_name = "STATE")]
     pub unverified: Option<UnverifiedState>,
 
-    /// Connections per server used for counting
-    #[arg(long, value_name = "N")]
-    pub connections: Option<usize>,
+    /// Connections per server used for counting, 1 to 16 [default: 3]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub connections: Option<u8>,
 
-    /// Seconds before the plugin gives up with UNKNOWN [default: 30]
-    #[arg(short, long, value_name = "SECONDS")]
-    pub timeout: Option<f64>,
+    /// Seconds before the plugin gives up with UNKNOWN, up to 86400 [default: 30]
+    #[arg(short, long, value_name = "SECONDS", value_parser = timeout)]
+    pub timeout: Option<Duration>,
 
     /// Output format: the plugin format, JSON, or one number (differing tables) for Zabbix
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -134,4 +136,30 @@ pub enum OutputFormat {
     Nagios,
     Json,
     Number,
+}
+
+/// The output format argv asks for (the last `--output`), read before
+/// parsing: an answer to arguments that do not parse comes in it too.
+pub fn requested_format(args: &[std::ffi::OsString]) -> OutputFormat {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let mut format = OutputFormat::default();
+    for (i, a) in args.iter().enumerate() {
+        let value = match a.strip_prefix("--output") {
+            Some("") => args.get(i + 1).copied(),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        if let Some(f) = value.and_then(|v| OutputFormat::from_str(v, true).ok()) {
+            format = f;
+        }
+    }
+    format
+}
+
+/// More than nothing, at most a day.
+fn timeout(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 && t <= 86_400.0 => Ok(Duration::from_secs_f64(t)),
+        _ => Err("a number of seconds above 0 and up to 86400".into()),
+    }
 }

@@ -90,6 +90,16 @@ pub struct TableInfo {
     pub estimated_rows: u64,
 }
 
+/// A database's entry: nothing to count, nothing to order by.
+impl Default for TableInfo {
+    fn default() -> Self {
+        TableInfo {
+            transactional: true,
+            estimated_rows: 0,
+        }
+    }
+}
+
 /// Databases and data tables of one server, after the filter.
 pub type Listing = BTreeMap<Key, TableInfo>;
 
@@ -135,7 +145,7 @@ mod tests {
     #[test]
     fn a_database_sorts_before_its_tables() {
         let db: Arc<str> = "a".into();
-        let mut keys = vec![
+        let mut keys = [
             Key::table("b".into(), "x"),
             Key::table(db.clone(), "z"),
             Key::Database("b".into()),

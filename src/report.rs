@@ -1,53 +1,210 @@
-//! Turns an `Outcome` into what the monitoring system reads: the plugin
-//! output, JSON, or one number.
+//! One report value per run, built from the outcome or from a failure,
+//! and rendered from that one value: the plugin text, JSON, or a number.
 
+use crate::answer::Answer;
 use crate::check::Outcome;
+use crate::cli::OutputFormat;
 use crate::compare::Verdict;
 use crate::config::Config;
 use crate::consistency::How;
-use crate::model::Key;
-use crate::model::{Counts, Role};
-use crate::plugin::{Output, Perfdata, State};
+use crate::model::{Counts, Key, Role};
+use crate::plugin::{Output, Perfdata, State, LABEL};
+use serde::Serialize;
 
-/// Figures of one run, shared by every output format.
-#[derive(Debug, Default)]
-pub struct Figures {
-    pub tables: u64,
-    pub drifted: u64,
-    pub missing_on_replica: u64,
-    pub missing_on_primary: u64,
-    /// Databases present on one side only (also in `drifted`).
-    pub databases_one_sided: u64,
-    pub max_row_diff: u64,
-    pub unverified: u64,
-    pub unreadable: u64,
+/// The run's figures as JSON and perfdata carry them: `None` (null) when
+/// the run reached no comparison.
+#[derive(Debug, Default, Serialize)]
+struct Figures {
+    tables: Option<u64>,
+    drifted: Option<u64>,
+    missing_on_replica: Option<u64>,
+    missing_on_primary: Option<u64>,
+    max_row_diff: Option<u64>,
+    rows_primary: Option<u64>,
+    rows_replica: Option<u64>,
+    unverified: Option<u64>,
+    unreadable: Option<u64>,
+    rechecks: Option<u64>,
+    replica_ahead: Option<u64>,
+    time: Option<f64>,
 }
 
-pub fn figures(o: &Outcome) -> Figures {
-    let mut f = Figures::default();
-    for (key, v) in &o.comparison.verdicts {
-        if !key.is_database() {
-            f.tables += 1;
+/// One finding: a table (or a database) that does not match.
+#[derive(Debug, Serialize)]
+struct Finding {
+    database: String,
+    table: Option<String>,
+    finding: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Report {
+    state: State,
+    code: i32,
+    summary: String,
+    #[serde(flatten)]
+    figures: Figures,
+    positions: Vec<String>,
+    findings: Vec<Finding>,
+    #[serde(skip)]
+    perfdata: Vec<Perfdata>,
+    /// Long output before the findings: how the verdicts were reached,
+    /// notes, and the `-v`/`-vv` lines, so that the cap never drops them.
+    #[serde(skip)]
+    details: Vec<String>,
+    /// `-vvv`: every match, after the findings.
+    #[serde(skip)]
+    matches: Vec<String>,
+    /// A verdict on every table asked about: only then is there a number.
+    #[serde(skip)]
+    complete: bool,
+}
+
+impl Report {
+    pub(crate) fn from_outcome(o: &Outcome, cfg: &Config) -> Report {
+        let t = tally(o);
+        let state = state(&t, cfg);
+        let findings = o
+            .comparison
+            .verdicts
+            .iter()
+            .filter_map(|(k, v)| {
+                Some(Finding {
+                    database: k.db().to_string(),
+                    table: k.table_name().map(str::to_string),
+                    finding: finding(k, v, o)?,
+                })
+            })
+            .collect();
+        Report {
+            state,
+            code: state.code(),
+            summary: summary(o, &t),
+            figures: figures(o, &t),
+            positions: o.positions.iter().map(|p| p.list()).collect(),
+            findings,
+            perfdata: perfdata(o, &t, cfg),
+            details: details(o, cfg),
+            matches: matches(o, cfg),
+            complete: t.unverified == 0 && t.unreadable == 0 && !nothing_compared(&t),
         }
+    }
+
+    /// No comparison: the state and why, every figure null.
+    pub(crate) fn failure(state: State, message: &str) -> Report {
+        Report {
+            state,
+            code: state.code(),
+            summary: message.to_string(),
+            figures: Figures::default(),
+            positions: Vec::new(),
+            findings: Vec::new(),
+            perfdata: Vec::new(),
+            details: Vec::new(),
+            matches: Vec::new(),
+            complete: false,
+        }
+    }
+
+    pub(crate) fn answer(&self, format: OutputFormat) -> Answer {
+        let text = match format {
+            OutputFormat::Nagios => self.text(),
+            OutputFormat::Json => self.json(),
+            OutputFormat::Number => self.number(),
+        };
+        Answer {
+            state: self.state,
+            text,
+        }
+    }
+
+    /// The plugin output: status line with perfdata, then the details, the
+    /// findings and the matches, capped (the last ones cut first).
+    fn text(&self) -> String {
+        let findings = self.findings.iter().map(|f| f.finding.clone());
+        let long = self.details.iter().cloned().chain(findings);
+        Output {
+            state: self.state,
+            summary: self.summary.clone(),
+            perfdata: self.perfdata.clone(),
+            long: long.chain(self.matches.iter().cloned()).collect(),
+        }
+        .render()
+    }
+
+    fn json(&self) -> String {
+        let mut text = serde_json::to_string(self).unwrap_or_else(|e| {
+            format!("{{\"state\":\"UNKNOWN\",\"code\":3,\"summary\":\"JSON: {e}\"}}")
+        });
+        text.push('\n');
+        text
+    }
+
+    /// The number of differing tables, for a numeric Zabbix item; without
+    /// a verdict on every table, the status line instead: the item then
+    /// becomes unsupported and shows why, rather than a healthy-looking 0.
+    fn number(&self) -> String {
+        match (self.complete, self.figures.drifted) {
+            (true, Some(n)) => format!("{n}\n"),
+            _ => format!("{LABEL} {} - {}\n", self.state, self.summary),
+        }
+    }
+}
+
+/// Counts of verdicts, from which the state and the figures come.
+#[derive(Debug, Default)]
+struct Tally {
+    tables: u64,
+    drifted: u64,
+    missing_on_replica: u64,
+    missing_on_primary: u64,
+    /// Databases present on one side only (also in `drifted`).
+    databases_one_sided: u64,
+    max_row_diff: u64,
+    unverified: u64,
+    unreadable: u64,
+}
+
+fn tally(o: &Outcome) -> Tally {
+    let mut t = Tally::default();
+    for (key, v) in &o.comparison.verdicts {
+        t.tables += u64::from(!key.is_database());
         match v {
             Verdict::Match(_) => {}
             Verdict::Drift { counts, .. } => {
-                f.drifted += 1;
-                f.max_row_diff = f.max_row_diff.max(counts.primary.abs_diff(counts.replica));
+                t.drifted += 1;
+                t.max_row_diff = t.max_row_diff.max(counts.primary.abs_diff(counts.replica));
             }
             Verdict::Missing { on } => {
-                f.drifted += 1;
-                f.databases_one_sided += u64::from(key.is_database());
+                t.drifted += 1;
+                t.databases_one_sided += u64::from(key.is_database());
                 match on {
-                    Role::Replica => f.missing_on_replica += 1,
-                    Role::Primary => f.missing_on_primary += 1,
+                    Role::Replica => t.missing_on_replica += 1,
+                    Role::Primary => t.missing_on_primary += 1,
                 }
             }
-            Verdict::Unverified { .. } => f.unverified += 1,
-            Verdict::Unreadable { .. } => f.unreadable += 1,
+            Verdict::Unverified { .. } => t.unverified += 1,
+            Verdict::Unreadable { .. } => t.unreadable += 1,
         }
     }
-    f
+    t
+}
+
+fn figures(o: &Outcome, t: &Tally) -> Figures {
+    Figures {
+        tables: Some(t.tables),
+        drifted: Some(t.drifted),
+        missing_on_replica: Some(t.missing_on_replica),
+        missing_on_primary: Some(t.missing_on_primary),
+        max_row_diff: Some(t.max_row_diff),
+        rows_primary: Some(o.comparison.rows_primary),
+        rows_replica: Some(o.comparison.rows_replica),
+        unverified: Some(t.unverified),
+        unreadable: Some(t.unreadable),
+        rechecks: Some(o.comparison.rechecks),
+        replica_ahead: o.replica_ahead,
+        time: Some((o.elapsed.as_secs_f64() * 1000.0).round() / 1000.0),
+    }
 }
 
 fn signed(c: &Counts) -> String {
@@ -60,7 +217,7 @@ fn signed(c: &Counts) -> String {
 }
 
 /// One finding, as a long-output line; `None` for a match.
-pub fn finding(key: &Key, v: &Verdict, o: &Outcome) -> Option<String> {
+fn finding(key: &Key, v: &Verdict, o: &Outcome) -> Option<String> {
     Some(match v {
         Verdict::Match(_) => return None,
         Verdict::Drift { counts, at, .. } => {
@@ -137,7 +294,7 @@ fn how_reached(o: &Outcome) -> String {
     format!("verdicts: {}", parts.join(", "))
 }
 
-pub fn state(f: &Figures, cfg: &Config) -> State {
+fn state(f: &Tally, cfg: &Config) -> State {
     let t = &cfg.thresholds;
     let check = |range: &Option<crate::plugin::Range>, v: u64, s: State| {
         if range.as_ref().is_some_and(|r| r.alerts(v as f64)) {
@@ -161,83 +318,88 @@ pub fn state(f: &Figures, cfg: &Config) -> State {
 }
 
 /// A check that checked nothing (filters with a typo) must not say OK.
-fn nothing_compared(f: &Figures) -> bool {
+fn nothing_compared(f: &Tally) -> bool {
     f.tables == 0 && f.drifted == 0
 }
 
-pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
-    let f = figures(o);
-    let state = state(&f, cfg);
-    let findings: Vec<String> = o
+/// The status line's summary: what differs (the first three), or how
+/// many tables match; then what has no verdict, and the positions.
+fn summary(o: &Outcome, t: &Tally) -> String {
+    let mut summary = if t.drifted > 0 {
+        differing(o, t)
+    } else if nothing_compared(t) {
+        "no table matched the filters".to_string()
+    } else {
+        let matched = t.tables.saturating_sub(t.unverified + t.unreadable);
+        format!("{matched} of {} tables match", t.tables)
+    };
+    if t.unverified > 0 {
+        summary.push_str(&format!(", {} unverified", t.unverified));
+    }
+    if t.unreadable > 0 {
+        summary.push_str(&format!(", {} unreadable", t.unreadable));
+    }
+    summary.push_str(&format!(", {}", positions(o)));
+    summary
+}
+
+fn differing(o: &Outcome, t: &Tally) -> String {
+    let names: Vec<String> = o
         .comparison
         .verdicts
         .iter()
-        .filter_map(|(k, v)| finding(k, v, o))
+        .filter_map(|(k, v)| match v {
+            Verdict::Drift { counts, .. } => Some(format!("{k} {}", signed(counts))),
+            Verdict::Missing { on } => Some(format!("{k} missing on {}", on.name())),
+            _ => None,
+        })
+        .take(3)
         .collect();
-    let mut summary = if f.drifted > 0 {
-        let names: Vec<String> = o
-            .comparison
-            .verdicts
-            .iter()
-            .filter_map(|(k, v)| match v {
-                Verdict::Drift { counts, .. } => Some(format!("{k} {}", signed(counts))),
-                Verdict::Missing { on } => Some(format!("{k} missing on {}", on.name())),
-                _ => None,
-            })
-            .take(3)
-            .collect();
-        let more = if f.drifted > 3 { ", ..." } else { "" };
-        let dbs = match f.databases_one_sided {
-            0 => String::new(),
-            1 => " and 1 database is on one side only".into(),
-            n => format!(" and {n} databases are on one side only"),
-        };
-        format!(
-            "{} of {} tables differ{dbs} ({}{more})",
-            f.drifted - f.databases_one_sided,
-            f.tables,
-            names.join(", ")
-        )
-    } else if nothing_compared(&f) {
-        "no table matched the filters".to_string()
-    } else {
-        let matched = f.tables.saturating_sub(f.unverified + f.unreadable);
-        format!("{matched} of {} tables match", f.tables)
+    let more = if t.drifted > 3 { ", ..." } else { "" };
+    let dbs = match t.databases_one_sided {
+        0 => String::new(),
+        1 => " and 1 database is on one side only".into(),
+        n => format!(" and {n} databases are on one side only"),
     };
-    if f.unverified > 0 {
-        summary.push_str(&format!(", {} unverified", f.unverified));
-    }
-    if f.unreadable > 0 {
-        summary.push_str(&format!(", {} unreadable", f.unreadable));
-    }
-    summary.push_str(&format!(", {}", positions(o)));
+    format!(
+        "{} of {} tables differ{dbs} ({}{more})",
+        t.drifted - t.databases_one_sided,
+        t.tables,
+        names.join(", ")
+    )
+}
 
-    let t = &cfg.thresholds;
+fn perfdata(o: &Outcome, t: &Tally, cfg: &Config) -> Vec<Perfdata> {
+    let th = &cfg.thresholds;
     let ahead = match o.replica_ahead {
         Some(n) => Perfdata::count("replica_ahead", n),
         None => Perfdata::count("replica_ahead", 0).unknown(),
     };
-    let perfdata = vec![
-        Perfdata::count("tables", f.tables),
-        Perfdata::count("drifted", f.drifted).thresholds(t.warning.as_ref(), t.critical.as_ref()),
-        Perfdata::count("missing_on_replica", f.missing_on_replica),
-        Perfdata::count("missing_on_primary", f.missing_on_primary),
-        Perfdata::count("max_row_diff", f.max_row_diff)
-            .thresholds(t.warning_rows.as_ref(), t.critical_rows.as_ref()),
+    vec![
+        Perfdata::count("tables", t.tables),
+        Perfdata::count("drifted", t.drifted).thresholds(th.warning.as_ref(), th.critical.as_ref()),
+        Perfdata::count("missing_on_replica", t.missing_on_replica),
+        Perfdata::count("missing_on_primary", t.missing_on_primary),
+        Perfdata::count("max_row_diff", t.max_row_diff)
+            .thresholds(th.warning_rows.as_ref(), th.critical_rows.as_ref()),
         Perfdata::count("rows_primary", o.comparison.rows_primary),
         Perfdata::count("rows_replica", o.comparison.rows_replica),
-        Perfdata::count("unverified", f.unverified),
-        Perfdata::count("unreadable", f.unreadable),
+        Perfdata::count("unverified", t.unverified),
+        Perfdata::count("unreadable", t.unreadable),
         Perfdata::count("rechecks", o.comparison.rechecks),
         ahead,
         Perfdata::seconds("time", o.elapsed.as_secs_f64()),
-    ];
-    let mut long = vec![how_reached(o)];
-    long.extend(cfg.notes.iter().cloned());
-    long.extend(findings);
+    ]
+}
+
+/// How the verdicts were reached, notes, and what `-v` and `-vv` add.
+fn details(o: &Outcome, cfg: &Config) -> Vec<String> {
+    let mut lines = vec![how_reached(o)];
+    lines.extend(cfg.notes.iter().cloned());
     if cfg.verbosity >= 1 {
-        long.push(format!(
-            "{} round(s), {} table re-check(s), {} snapshot pair(s) opened to find ones at one position; {}",
+        lines.push(format!(
+            "{} round(s), {} table re-check(s), {} snapshot pair(s) opened to find ones at one \
+             position; {}",
             o.rounds,
             o.comparison.rechecks,
             o.align_tries,
@@ -245,8 +407,8 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
         ));
     }
     if cfg.verbosity >= 2 {
-        long.push(format!(
-            "primary {}, replica {}, user {}, {} connection(s) per server, timeout {}s, tls {}",
+        lines.push(format!(
+            "{}, {}, user {}, {} connection(s) per server, timeout {}s, tls {}",
             cfg.primary,
             cfg.replica,
             cfg.user,
@@ -255,91 +417,22 @@ pub fn nagios(o: &Outcome, cfg: &Config) -> Output {
             if cfg.tls.is_some() { "on" } else { "off" }
         ));
     }
-    if cfg.verbosity >= 3 {
-        for (k, v) in &o.comparison.verdicts {
-            if let Verdict::Match(how) = v {
-                long.push(format!("{k}: match, {}", how_words(*how)));
-            }
-        }
-    }
-    Output {
-        state,
-        summary,
-        perfdata,
-        long,
-    }
+    lines
 }
 
-/// JSON for Zabbix's JSONPath preprocessing and other scripts.
-pub fn json(o: &Outcome, cfg: &Config) -> (State, String) {
-    let out = nagios(o, cfg);
-    let f = figures(o);
-    let findings: Vec<String> = o
-        .comparison
+/// `-vvv`: every match and how it was reached.
+fn matches(o: &Outcome, cfg: &Config) -> Vec<String> {
+    if cfg.verbosity < 3 {
+        return Vec::new();
+    }
+    o.comparison
         .verdicts
         .iter()
-        .filter(|(_, v)| !matches!(v, Verdict::Match(_)))
-        .map(|(k, v)| {
-            format!(
-                "{{\"database\":{},\"table\":{},\"finding\":{}}}",
-                json_str(k.db()),
-                k.table_name().map_or("null".into(), json_str),
-                json_str(&finding(k, v, o).unwrap_or_default())
-            )
+        .filter_map(|(k, v)| match v {
+            Verdict::Match(how) => Some(format!("{k}: match, {}", how_words(*how))),
+            _ => None,
         })
-        .collect();
-    let positions: Vec<String> = o.positions.iter().map(|p| json_str(&p.list())).collect();
-    let ahead = o.replica_ahead.map_or("null".into(), |n| n.to_string());
-    let text = format!(
-        "{{\"state\":\"{}\",\"code\":{},\"summary\":{},\"tables\":{},\"drifted\":{},\"missing_on_replica\":{},\
-         \"missing_on_primary\":{},\"max_row_diff\":{},\"rows_primary\":{},\"rows_replica\":{},\"unverified\":{},\
-         \"unreadable\":{},\"rechecks\":{},\"positions\":[{}],\"replica_ahead\":{},\"time\":{:.3},\"findings\":[{}]}}\n",
-        out.state,
-        out.state.code(),
-        json_str(&out.summary),
-        f.tables,
-        f.drifted,
-        f.missing_on_replica,
-        f.missing_on_primary,
-        f.max_row_diff,
-        o.comparison.rows_primary,
-        o.comparison.rows_replica,
-        f.unverified,
-        f.unreadable,
-        o.comparison.rechecks,
-        positions.join(","),
-        ahead,
-        o.elapsed.as_secs_f64(),
-        findings.join(",")
-    );
-    (out.state, text)
-}
-
-/// A verdict-less answer in JSON.
-pub fn json_error(state: State, message: &str) -> String {
-    format!(
-        "{{\"state\":\"{state}\",\"code\":{},\"summary\":{}}}\n",
-        state.code(),
-        json_str(message)
-    )
-}
-
-pub fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+        .collect()
 }
 
 #[cfg(test)]
@@ -347,15 +440,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_escaping() {
-        assert_eq!(json_str("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
-    }
-
-    #[test]
     fn signed_differences() {
         let c = |primary, replica| Counts { primary, replica };
         assert_eq!(signed(&c(1007, 1014)), "+7");
         assert_eq!(signed(&c(10, 3)), "-7");
         assert_eq!(signed(&c(0, 0)), "+0");
+    }
+
+    #[test]
+    fn a_failure_carries_every_figure_as_null() {
+        let r = Report::failure(State::Critical, "cannot connect to primary a:1: refused");
+        let json: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
+        assert_eq!(json["state"], "CRITICAL");
+        assert_eq!(json["code"], 2);
+        for field in ["tables", "drifted", "unverified", "replica_ahead", "time"] {
+            assert!(json[field].is_null(), "{field}: {json}");
+        }
+        assert_eq!(json["findings"], serde_json::json!([]));
+        assert_eq!(
+            r.number(),
+            "DRIFT CRITICAL - cannot connect to primary a:1: refused\n"
+        );
     }
 }

@@ -1,28 +1,23 @@
 //! Reading one server: a read-only session, the table listing, consistent
 //! snapshots with their replication position, and batched row counts.
 
+use crate::answer::Registry;
 use crate::config::{Config, Filter, Server};
 use crate::consistency::{parse_gtids, Gtid, GtidPos};
 use crate::model::{Key, Listing, Role, TableCount, TableInfo};
-use crate::plugin::{Failure, State};
-use anyhow::{anyhow, Result};
+use crate::plugin::Failure;
+
+type Result<T> = std::result::Result<T, Failure>;
 use mysql::prelude::Queryable;
 use mysql::{ClientIdentity, Conn, OptsBuilder, SslOpts};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
     MariaDb,
     MySql,
-}
-
-/// The connections the plugin has open, so that a timeout can kill
-/// whatever they are running.
-#[derive(Default)]
-pub struct Registry {
-    pub ids: Mutex<Vec<(Role, u32)>>,
 }
 
 pub struct Session {
@@ -81,7 +76,7 @@ fn opts(cfg: &Config, server: &Server, connect_timeout: Duration) -> OptsBuilder
 
 /// Connection failures are CRITICAL: the guidelines treat a server that
 /// cannot be reached as a problem, not as a missing verdict.
-fn connect_failure(server: &Server, e: mysql::Error) -> anyhow::Error {
+fn connect_failure(server: &Server, e: mysql::Error) -> Failure {
     use mysql::DriverError as D;
     let why = match &e {
         mysql::Error::MySqlError(m) => m.message.clone(),
@@ -102,10 +97,7 @@ fn connect_failure(server: &Server, e: mysql::Error) -> anyhow::Error {
         }
         other => mysql_message(other),
     };
-    anyhow!(Failure::new(
-        State::Critical,
-        format!("cannot connect to {server}: {why}")
-    ))
+    Failure::critical(format!("cannot connect to {server}: {why}"))
 }
 
 impl Session {
@@ -135,11 +127,7 @@ impl Session {
             index,
             flavor,
         };
-        registry
-            .ids
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((server.role, s.conn.connection_id()));
+        registry.add(server.role, s.conn.connection_id());
         // Read-only, and every statement bounded on the server side by the
         // whole budget: nothing of ours outlives the plugin. One round trip.
         let limit = cfg.timeout.as_secs_f64();
@@ -160,20 +148,23 @@ impl Session {
 
     /// A server that goes away mid-run is CRITICAL like one that cannot be
     /// reached; other errors leave no verdict (UNKNOWN).
-    fn err(&self, what: &str, e: mysql::Error) -> anyhow::Error {
+    fn err(&self, what: &str, e: mysql::Error) -> Failure {
         let lost = matches!(e, mysql::Error::IoError(_) | mysql::Error::DriverError(_))
             || matches!(&e, mysql::Error::MySqlError(m) if matches!(m.code, 1927 | 2006 | 2013));
         if lost {
-            return anyhow!(Failure::new(
-                State::Critical,
-                format!(
-                    "lost the connection to {} while {what}: {}",
-                    self.server,
-                    mysql_message(&e)
-                )
+            return Failure::critical(format!(
+                "lost the connection to {} while {what}: {}",
+                self.server,
+                mysql_message(&e)
             ));
         }
-        anyhow!("{}: {what}: {}", self.server, mysql_message(&e))
+        Failure::unknown(format!("{}: {what}: {}", self.server, mysql_message(&e)))
+    }
+
+    /// An answer of the server that makes no sense (a GTID that does not
+    /// parse): no verdict.
+    fn invalid(&self, why: String) -> Failure {
+        Failure::unknown(format!("{}: {why}", self.server))
     }
 
     /// All databases and data tables that pass the filter: one
@@ -182,7 +173,28 @@ impl Session {
     /// and the row estimates of InnoDB's persistent statistics, where the
     /// account may read them, to count big tables first.
     pub fn list(&mut self, filter: &Filter) -> Result<Listing> {
-        let mut out = Listing::new();
+        let (dbs, all_included) = self.databases(filter)?;
+        let mut out: Listing = dbs
+            .values()
+            .map(|db| (Key::Database(db.clone()), TableInfo::default()))
+            .collect();
+        if dbs.is_empty() {
+            return Ok(out);
+        }
+        // Only the included schemas, when some are left out: the server
+        // then reads only their tables' definitions.
+        let only = (!all_included).then(|| {
+            let names: Vec<String> = dbs.keys().map(|d| string_literal(d)).collect();
+            names.join(",")
+        });
+        self.tables(filter, &dbs, only.as_deref(), &mut out)?;
+        self.estimates(&dbs, only.as_deref(), &mut out);
+        Ok(out)
+    }
+
+    /// The databases that pass the filter (shared names), and whether
+    /// that is all of them.
+    fn databases(&mut self, filter: &Filter) -> Result<(BTreeMap<String, Arc<str>>, bool)> {
         let all: Vec<String> = self
             .conn
             .query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
@@ -196,80 +208,76 @@ impl Session {
                 (d, shared)
             })
             .collect();
-        for db in dbs.values() {
-            let key = Key::Database(db.clone());
-            out.insert(
-                key,
-                TableInfo {
-                    transactional: true,
-                    estimated_rows: 0,
-                },
-            );
-        }
-        if dbs.is_empty() {
-            return Ok(out);
-        }
+        let everything = dbs.len() == total;
+        Ok((dbs, everything))
+    }
+
+    /// The data tables of `dbs` that pass the filter, streamed.
+    fn tables(
+        &mut self,
+        filter: &Filter,
+        dbs: &BTreeMap<String, Arc<str>>,
+        only: Option<&str>,
+        out: &mut Listing,
+    ) -> Result<()> {
         let mut sql = String::from(
             "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(ENGINE, '') FROM information_schema.TABLES \
              WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
         );
-        // Only the included schemas, when some are left out: the server
-        // then reads only their tables' definitions.
-        let only = (dbs.len() < total).then(|| {
-            let names: Vec<String> = dbs.keys().map(|d| string_literal(d)).collect();
-            names.join(",")
-        });
-        if let Some(names) = &only {
+        if let Some(names) = only {
             sql.push_str(&format!(" AND TABLE_SCHEMA IN ({names})"));
         }
         let conn = &mut self.conn;
-        let streamed = (|| -> Result<(), mysql::Error> {
+        let streamed = (|| -> std::result::Result<(), mysql::Error> {
             for row in conn.query_iter(sql)? {
                 let (db, table, engine): (String, String, String) = mysql::from_row_opt(row?)?;
-                let Some(shared_db) = dbs.get(&db) else {
+                let Some(shared_db) = dbs.get(&db).filter(|_| filter.table(&db, &table)) else {
                     continue;
                 };
-                if filter.table(&db, &table) {
-                    let transactional = matches!(
-                        engine.to_ascii_lowercase().as_str(),
-                        "innodb" | "rocksdb" | "tokudb"
-                    );
-                    let key = Key::table(shared_db.clone(), table);
-                    out.insert(
-                        key,
-                        TableInfo {
-                            transactional,
-                            estimated_rows: 0,
-                        },
-                    );
-                }
+                let transactional = matches!(
+                    engine.to_ascii_lowercase().as_str(),
+                    "innodb" | "rocksdb" | "tokudb"
+                );
+                let info = TableInfo {
+                    transactional,
+                    estimated_rows: 0,
+                };
+                out.insert(Key::table(shared_db.clone(), table), info);
             }
             Ok(())
         })();
-        streamed.map_err(|e| self.err("listing tables", e))?;
-        // Optional: without SELECT on mysql.innodb_table_stats the order is
-        // just less good. Only tables big enough for the order to matter.
-        let mut stats_sql = String::from(
+        streamed.map_err(|e| self.err("listing tables", e))
+    }
+
+    /// Row estimates from `mysql.innodb_table_stats`, for tables big enough
+    /// for the order to matter. Optional: without SELECT on it the order is
+    /// just less good.
+    fn estimates(
+        &mut self,
+        dbs: &BTreeMap<String, Arc<str>>,
+        only: Option<&str>,
+        out: &mut Listing,
+    ) {
+        let mut sql = String::from(
             "SELECT database_name, table_name, n_rows FROM mysql.innodb_table_stats WHERE n_rows >= 10000",
         );
-        if let Some(names) = &only {
-            stats_sql.push_str(&format!(" AND database_name IN ({names})"));
+        if let Some(names) = only {
+            sql.push_str(&format!(" AND database_name IN ({names})"));
         }
-        if let Ok(stats) = self.conn.query::<(String, String, u64), _>(stats_sql) {
-            for (db, table, rows) in stats {
-                // Partitions are listed as `t#P#p0`: their rows add up.
-                let name = table
-                    .find("#P#")
-                    .or_else(|| table.find("#p#"))
-                    .map_or(&table[..], |i| &table[..i]);
-                let Some(db) = dbs.get(&db) else { continue };
-                let key = Key::table(db.clone(), name);
-                if let Some(info) = out.get_mut(&key) {
-                    info.estimated_rows += rows;
-                }
+        let Ok(stats) = self.conn.query::<(String, String, u64), _>(sql) else {
+            return;
+        };
+        for (db, table, rows) in stats {
+            // Partitions are listed as `t#P#p0`: their rows add up.
+            let name = table
+                .find("#P#")
+                .or_else(|| table.find("#p#"))
+                .map_or(&table[..], |i| &table[..i]);
+            let Some(db) = dbs.get(&db) else { continue };
+            if let Some(info) = out.get_mut(&Key::table(db.clone(), name)) {
+                info.estimated_rows += rows;
             }
         }
-        Ok(out)
     }
 
     /// Ends the open snapshot (read-only: nothing to commit).
@@ -280,11 +288,11 @@ impl Session {
     }
 
     /// Runs several statements in one round trip; the rows of each.
-    fn batch(&mut self, sql: &str) -> Result<Vec<Vec<mysql::Row>>, mysql::Error> {
+    fn batch(&mut self, sql: &str) -> std::result::Result<Vec<Vec<mysql::Row>>, mysql::Error> {
         let mut result = self.conn.query_iter(sql)?;
         let mut sets = Vec::new();
         while let Some(set) = result.iter() {
-            sets.push(set.collect::<Result<Vec<_>, _>>()?);
+            sets.push(set.collect::<std::result::Result<Vec<_>, _>>()?);
         }
         Ok(sets)
     }
@@ -320,8 +328,7 @@ impl Session {
         let (Some(file), Some(offset)) = (file.filter(|f| !f.is_empty()), offset) else {
             return Ok(None);
         };
-        let candidate = GtidPos::parse(&gtids.unwrap_or_default())
-            .map_err(|e| anyhow!("{}: {e}", self.server))?;
+        let candidate = GtidPos::parse(&gtids.unwrap_or_default()).map_err(|e| self.invalid(e))?;
         Ok(Some(PrimarySnapshot {
             candidate,
             file,
@@ -345,7 +352,7 @@ impl Session {
             .query_first(sql)
             .map_err(|e| self.err("reading the snapshot's GTID position", e))?;
         gtid.flatten()
-            .map(|g| GtidPos::parse(&g).map_err(|e| anyhow!("{}: {e}", self.server)))
+            .map(|g| GtidPos::parse(&g).map_err(|e| self.invalid(e)))
             .transpose()
     }
 
@@ -378,7 +385,7 @@ impl Session {
     /// The GTID position in the first column of result set `i`.
     fn position_in(&self, sets: &[Vec<mysql::Row>], i: usize) -> Result<Option<GtidPos>> {
         first_value::<String>(sets, i)
-            .map(|g| GtidPos::parse(&g).map_err(|e| anyhow!("{}: {e}", self.server)))
+            .map(|g| GtidPos::parse(&g).map_err(|e| self.invalid(e)))
             .transpose()
     }
 
@@ -391,7 +398,7 @@ impl Session {
             .filter_map(|row| mysql::from_row_opt::<(u32, u32, u64)>(row.clone()).ok())
             .map(|(d, s, n)| format!("{d}-{s}-{n}"))
             .collect();
-        GtidPos::parse(&text.join(",")).map_err(|e| anyhow!("{}: {e}", self.server))
+        GtidPos::parse(&text.join(",")).map_err(|e| self.invalid(e))
     }
 
     /// Who this server is in the replication stream: its server id, and on
@@ -415,8 +422,7 @@ impl Session {
                     .conn
                     .query_first("SELECT @@GLOBAL.gtid_binlog_state")
                     .map_err(|e| self.err("reading @@gtid_binlog_state", e))?;
-                let state = parse_gtids(&state.unwrap_or_default())
-                    .map_err(|e| anyhow!("{}: {e}", self.server))?;
+                let state = parse_gtids(&state.unwrap_or_default()).map_err(|e| self.invalid(e))?;
                 Some(state)
             }
             Role::Replica => match self.batch(APPLIED_POSITION) {

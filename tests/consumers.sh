@@ -6,7 +6,9 @@
 #     OK, then CRITICAL after drift is injected; its PerfdataWriter output
 #     holds the perfdata and `icinga2 console` parses every value;
 #   - Nagios Core: `nagios4 -v` accepts the packaged definitions;
-#   - NRPE: check_nrpe returns the plugin's status line and exit code.
+#   - NRPE: check_nrpe returns the plugin's status line and exit code;
+#   - Zabbix: a zabbix_agentd with the packaged UserParameters, asked over
+#     the agent's TCP protocol as a Zabbix server or proxy asks it.
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +40,7 @@ install_consumers() {
   command -v nagios4 >/dev/null || missing+=(nagios4-core)
   command -v nrpe >/dev/null || missing+=(nagios-nrpe-server)
   [[ -x /usr/lib/nagios/plugins/check_nrpe ]] || missing+=(nagios-nrpe-plugin)
+  command -v zabbix_agentd >/dev/null || missing+=(zabbix-agent)
   ((${#missing[@]})) || return 0
   echo "consumers.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -59,6 +62,7 @@ chmod 755 "$WORK"
 cleanup() {
   if [[ -n ${ICINGA_PID:-} ]]; then kill "$ICINGA_PID" 2>/dev/null || true; fi
   if [[ -n ${NRPE_PID:-} ]]; then kill "$NRPE_PID" 2>/dev/null || true; fi
+  if [[ -f $WORK/zabbix_agentd.pid ]]; then kill "$(cat "$WORK/zabbix_agentd.pid")" 2>/dev/null || true; fi
   if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -256,6 +260,64 @@ check "check_nrpe returns the plugin's CRITICAL line and exit code 2" nrpe_match
 sql replica "SET SESSION sql_log_bin=0; DELETE FROM consumers_db.t WHERE id = -1"
 kill "$NRPE_PID" 2>/dev/null || true
 NRPE_PID=
+
+# --- Zabbix ----------------------------------------------------------------
+echo "== Zabbix agent"
+ZABBIX_PORT=15050
+# The packaged UserParameters, pointed at the unpacked binary and our option
+# file, limited to our database like the NRPE command; and one more key,
+# the packaged count command with a replica that is down.
+zabbix_param() { # zabbix_param KEY: the packaged command of KEY, as installed here
+  sed -n "s#^UserParameter=$1,##p" packaging/zabbix/check_mysql_drift.conf |
+    sed -e "s#/usr/lib/nagios/plugins/check_mysql_drift#$PLUGIN#" -e "s#/etc/zabbix/check_mysql_drift.cnf#$CNF#"
+}
+count_cmd=$(zabbix_param mysql.drift.count)
+cat >"$WORK/zabbix_agentd.conf" <<EOF
+PidFile=$WORK/zabbix_agentd.pid
+LogFile=$WORK/zabbix_agentd.log
+ListenIP=127.0.0.1
+ListenPort=$ZABBIX_PORT
+Server=127.0.0.1
+StartAgents=2
+AllowRoot=1
+Timeout=30
+UserParameter=mysql.drift.count,$count_cmd --include-db ^consumers_db\$
+UserParameter=mysql.drift.json,$(zabbix_param mysql.drift.json) --include-db ^consumers_db\$
+UserParameter=test.drift.count.down,$count_cmd --include-db ^consumers_db\$ --replica 127.0.0.1:1
+EOF
+check_logged "$WORK/zabbix_start.log" "zabbix_agentd starts with the packaged UserParameters" \
+  zabbix_agentd -c "$WORK/zabbix_agentd.conf"
+# zabbix_get KEY: the agent's answer, asked as a server asks it: "ZBXD",
+# flags 0x01, the key's length (8 bytes, little-endian), the key; the
+# answer comes framed the same way.
+zabbix_get() {
+  python3 - "$ZABBIX_PORT" "$1" <<'PY'
+import socket, struct, sys
+key = sys.argv[2].encode()
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60) as s:
+    s.sendall(b"ZBXD\x01" + struct.pack("<Q", len(key)) + key)
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+assert data[:5] == b"ZBXD\x01", data[:16]
+(n,) = struct.unpack("<Q", data[5:13])
+print(data[13 : 13 + n].decode())
+PY
+}
+for _ in $(seq 50); do zabbix_get agent.ping >/dev/null 2>&1 && break; sleep 0.2; done
+answer=$(zabbix_get mysql.drift.count) || true
+check "Zabbix: mysql.drift.count is 0 on a healthy pair (got '$answer')" test "$answer" = 0
+answer=$(zabbix_get mysql.drift.json) || true
+is_ok_json() { python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(0 if j["state"] == "OK" and j["drifted"] == 0 else 1)' "$answer"; }
+check "Zabbix: mysql.drift.json is JSON with state OK (${answer:0:60}...)" is_ok_json
+sql replica "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
+answer=$(zabbix_get mysql.drift.count) || true
+check "Zabbix: mysql.drift.count is 1 after drift (got '$answer')" test "$answer" = 1
+sql replica "SET SESSION sql_log_bin=0; DELETE FROM consumers_db.t WHERE id = -1"
+answer=$(zabbix_get test.drift.count.down) || true
+not_a_number() { [[ -n $answer && ! $answer =~ ^[0-9]+$ ]]; }
+check "Zabbix: a replica that is down gives no number but why (got '${answer:0:80}')" not_a_number
+kill "$(cat "$WORK/zabbix_agentd.pid")" 2>/dev/null || true
 
 # --- Icinga 2 --------------------------------------------------------------
 echo "== Icinga 2"

@@ -722,15 +722,224 @@ fn json_and_number_outputs() {
     assert_eq!((run.code, run.stdout.as_str()), (2, "1\n"), "{run}");
     let run = plugin_env(&[&base[..], &["--output", "json"]].concat(), &pw);
     assert_eq!(run.code, 2, "{run}");
-    let j = run.stdout.trim();
+    let j = parsed_json(&run);
+    assert_eq!(
+        (j["drifted"].as_u64(), j["findings"][0]["table"].as_str()),
+        (Some(1), Some("t1"))
+    );
+}
+
+/// The figure fields every JSON answer carries (null when unknown).
+const JSON_FIGURES: [&str; 12] = [
+    "tables",
+    "drifted",
+    "missing_on_replica",
+    "missing_on_primary",
+    "max_row_diff",
+    "rows_primary",
+    "rows_replica",
+    "unverified",
+    "unreadable",
+    "rechecks",
+    "replica_ahead",
+    "time",
+];
+
+/// Parses a JSON answer and checks what every one must hold.
+fn parsed_json(run: &Run) -> serde_json::Value {
+    assert!(run.stderr.is_empty(), "{run}");
+    let j: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {run}"));
+    let state = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][run.code as usize];
+    assert_eq!(j["state"], state, "{run}");
+    assert_eq!(j["code"], run.code, "{run}");
+    assert!(j["summary"].is_string(), "{run}");
     assert!(
-        j.starts_with("{\"state\":\"CRITICAL\",\"code\":2,") && j.ends_with("]}"),
+        j["findings"].is_array() && j["positions"].is_array(),
+        "{run}"
+    );
+    for f in JSON_FIGURES {
+        assert!(j.get(f).is_some(), "no {f}: {run}");
+    }
+    j
+}
+
+/// `--output json` is JSON on every path: bad arguments, a missing
+/// `--extra-opts` file, a refused connection, a timeout, OK and drift.
+#[test]
+fn every_answer_is_json() {
+    let _g = shared();
+    let (p, db) = seeded("jsonpaths");
+    let m = primary_addr();
+    let json = ["--output", "json"];
+    let base = ["--master", "a", "--replica", "b", "-u", "m"];
+    for args in [
+        vec!["--connections", "abc"],
+        vec!["--extra-opts=@/nonexistent.ini"],
+        vec!["-w", "5:1"],
+        vec!["--bogus"],
+    ] {
+        let run = plugin(&[&base[..], &args, &json].concat());
+        let j = parsed_json(&run);
+        assert_eq!(j["state"], "UNKNOWN", "{run}");
+        assert!(j["tables"].is_null(), "{run}");
+    }
+    let refused = plugin(&[
+        "--master",
+        &m,
+        "--replica",
+        "127.0.0.1:1",
+        "-u",
+        "monitor",
+        "--output",
+        "json",
+    ]);
+    let j = parsed_json(&refused);
+    assert_eq!(j["state"], "CRITICAL");
+    assert!(JSON_FIGURES.iter().all(|f| j[f].is_null()), "{refused}");
+    let ok = check(&p, &json);
+    let j = parsed_json(&ok);
+    assert_eq!(
+        (j["tables"].as_u64(), j["drifted"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(j["positions"].as_array().map(Vec::len), Some(1), "{ok}");
+    on_replica_only(&[&format!("INSERT INTO `{db}`.t2 (v) VALUES (9)")]);
+    let drift = check(&p, &json);
+    let j = parsed_json(&drift);
+    assert_eq!(j["findings"][0]["database"], db.as_str());
+    assert_eq!(j["findings"][0]["table"], "t2");
+    assert_eq!(
+        j["findings"][0]["finding"]
+            .as_str()
+            .map(|f| f.contains("(+1)")),
+        Some(true)
+    );
+    // A count held by a lock until -t runs out.
+    let mut locker = admin(Side::Replica);
+    use mysql::prelude::Queryable;
+    locker
+        .query_drop(format!("LOCK TABLES `{db}`.t1 WRITE"))
+        .unwrap();
+    let timeout = check(&p, &["--output", "json", "-t", "2"]);
+    locker.query_drop("UNLOCK TABLES").unwrap();
+    let j = parsed_json(&timeout);
+    assert!(
+        j["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("timeout after 2s while"),
+        "{timeout}"
+    );
+}
+
+/// `--output number` prints a number only with a verdict on every table;
+/// otherwise the status line, which a numeric Zabbix item shows as the
+/// reason it is unsupported (never a healthy-looking 0).
+#[test]
+fn number_mode_on_every_state() {
+    let _g = shared();
+    let (p, db) = seeded("number");
+    let number = ["--output", "number"];
+    let run = check(&p, &number);
+    assert_eq!((run.code, run.stdout.as_str()), (0, "0\n"), "{run}");
+    on_replica_only(&[&format!("INSERT INTO `{db}`.t1 (v) VALUES (9)")]);
+    let run = check(&p, &[&number[..], &["-w", "0", "-c", "5"]].concat());
+    assert_eq!((run.code, run.stdout.as_str()), (1, "1\n"), "{run}");
+    let run = check(&p, &number);
+    assert_eq!((run.code, run.stdout.as_str()), (2, "1\n"), "{run}");
+    let run = check(
+        &p,
+        &[&number[..], &["--include-table", r"^nothing\."]].concat(),
+    );
+    assert_eq!(run.code, 3, "{run}");
+    assert!(
+        run.stdout
+            .starts_with("DRIFT UNKNOWN - no table matched the filters"),
+        "{run}"
+    );
+    on_replica_only(&[&format!("ALTER TABLE `{db}`.t3 DISCARD TABLESPACE")]);
+    let run = check(&p, &number);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout
+            .starts_with("DRIFT CRITICAL - 1 of 3 tables differ"),
+        "{run}"
+    );
+    assert_eq!(run.stdout.lines().count(), 1, "{run}");
+    let m = primary_addr();
+    let run = plugin(&[
+        "--master",
+        &m,
+        "--replica",
+        "127.0.0.1:1",
+        "-u",
+        "monitor",
+        "--output",
+        "number",
+    ]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout
+            .starts_with("DRIFT CRITICAL - cannot connect to replica 127.0.0.1:1"),
+        "{run}"
+    );
+}
+
+/// With 500 findings the output still fits Nagios' 8 KiB, and what `-v`
+/// and `-vv` add stands before the findings, which are the ones cut.
+#[test]
+fn verbose_lines_survive_500_findings() {
+    let _g = shared();
+    let p = fresh("many");
+    let db = format!("{p}_a");
+    let mut create = vec![format!("CREATE DATABASE `{db}`")];
+    create.extend(
+        (0..500).map(|i| format!("CREATE TABLE `{db}`.t{i} (id INT PRIMARY KEY) ENGINE=InnoDB")),
+    );
+    exec(
+        Side::Primary,
+        &create.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    sync();
+    let drift: Vec<String> = (0..500)
+        .map(|i| format!("INSERT INTO `{db}`.t{i} VALUES (1)"))
+        .collect();
+    on_replica_only(&drift.iter().map(String::as_str).collect::<Vec<_>>());
+    let run = check(&p, &["-vv"]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.first_line()
+            .starts_with("DRIFT CRITICAL - 500 of 500 tables differ"),
+        "{run}"
+    );
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[1],
+        "verdicts: 500 compared at one replication position"
+    );
+    assert!(
+        lines[2].starts_with("1 round(s), 0 table re-check(s), "),
         "{run}"
     );
     assert!(
-        j.contains("\"drifted\":1,") && j.contains("\"table\":\"t1\""),
+        lines[3].starts_with(&format!(
+            "primary {}, replica {}, user monitor, 3 connection(s)",
+            primary_addr(),
+            replica_addr()
+        )),
         "{run}"
     );
+    assert!(
+        lines[4].starts_with(&format!("{db}.t0: primary 0, replica 1 (+1)")),
+        "{run}"
+    );
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("... and ") && last.ends_with(" more"),
+        "{run}"
+    );
+    assert!(run.stdout.len() <= 8192, "{} bytes", run.stdout.len());
 }
 
 /// `-t` runs out while a count waits on a table lock: UNKNOWN naming the

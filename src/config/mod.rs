@@ -21,9 +21,8 @@ use std::time::Duration;
 /// The option file groups read, later ones overriding.
 pub const OPTION_GROUPS: [&str; 2] = ["client", "check_mysql_drift"];
 pub const DEFAULT_PORT: u16 = 3306;
-pub const DEFAULT_TIMEOUT: f64 = 30.0;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECTIONS: usize = 3;
-pub const MAX_CONNECTIONS: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct Server {
@@ -86,12 +85,79 @@ impl Config {
     /// `env_password` is `MYSQL_PWD`, passed in so tests need not touch the
     /// process environment.
     pub fn resolve(cli: Cli, env_password: Option<String>) -> Result<Config> {
-        let file = match &cli.defaults_file {
+        let file = FileOptions::read(cli.defaults_file.as_deref())?;
+        let (primary, replica) = servers(&cli, &file)?;
+        let user = cli
+            .user
+            .clone()
+            .or_else(|| file.get("user"))
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| anyhow!("no user given: use -u USER or user= in the option file"))?;
+        let mut notes = Vec::new();
+        let password = match (&cli.password, file.options.get("password")) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(setting)) => {
+                notes.extend(readable_password(setting));
+                setting.value.clone()
+            }
+            (None, None) => env_password,
+        };
+        Ok(Config {
+            primary,
+            replica,
+            user,
+            password,
+            tls: tls(&cli, &file)?,
+            filter: Filter::new(
+                &cli.include_db,
+                &cli.exclude_db,
+                &cli.include_table,
+                &cli.exclude_table,
+            )?,
+            thresholds: Thresholds {
+                warning: cli.warning,
+                critical: cli.critical.or_else(|| Some(Range::at_most(0))),
+                warning_rows: cli.warning_rows,
+                critical_rows: cli.critical_rows,
+            },
+            unverified: match cli.unverified.unwrap_or(UnverifiedState::Unknown) {
+                UnverifiedState::Warning => State::Warning,
+                UnverifiedState::Unknown => State::Unknown,
+            },
+            connections: cli.connections.map_or(DEFAULT_CONNECTIONS, usize::from),
+            timeout: cli.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            output: cli.output.unwrap_or_default(),
+            verbosity: cli.verbose,
+            notes,
+        })
+    }
+}
+
+/// The options of `--defaults-file` (none without one).
+struct FileOptions {
+    options: HashMap<String, optfile::Setting>,
+}
+
+impl FileOptions {
+    fn read(path: Option<&std::path::Path>) -> Result<FileOptions> {
+        let options = match path {
             Some(path) => OptionFile::read(path)?.merged(&OPTION_GROUPS),
             None => HashMap::new(),
         };
-        let get = |key: &str| file.get(key).and_then(|s| s.value.clone());
-        let flag = |key: &str| match file.get(key).map(|s| &s.value) {
+        Ok(FileOptions { options })
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.options.get(key).and_then(|s| s.value.clone())
+    }
+
+    fn path(&self, key: &str) -> Option<PathBuf> {
+        self.get(key).map(PathBuf::from)
+    }
+
+    /// A boolean option: present without a value, or `1`/`on`/`true`/`yes`.
+    fn flag(&self, key: &str) -> Result<bool> {
+        match self.options.get(key).map(|s| &s.value) {
             None => Ok(false),
             Some(None) => Ok(true),
             Some(Some(v)) => match v.to_ascii_lowercase().as_str() {
@@ -99,110 +165,59 @@ impl Config {
                 "0" | "off" | "false" | "no" => Ok(false),
                 _ => Err(anyhow!("option file: {key}={v} is not a boolean")),
             },
-        };
-
-        let port = match cli.port {
-            Some(p) => p,
-            None => match get("port") {
-                Some(p) => p
-                    .parse()
-                    .ok()
-                    .filter(|p| *p > 0)
-                    .ok_or_else(|| anyhow!("option file: port={p} is not a port number"))?,
-                None => DEFAULT_PORT,
-            },
-        };
-        let master = cli
-            .master
-            .or_else(|| get("master"))
-            .or_else(|| get("primary"))
-            .or_else(|| get("host"))
-            .ok_or_else(|| anyhow!("no primary given: use --master HOST[:PORT]"))?;
-        let replica = cli
-            .replica
-            .or_else(|| get("replica"))
-            .or_else(|| get("slave"))
-            .ok_or_else(|| anyhow!("no replica given: use --replica HOST[:PORT]"))?;
-        let primary = parse_server(Role::Primary, &master, port)?;
-        let replica = parse_server(Role::Replica, &replica, port)?;
-
-        let user = cli
-            .user
-            .or_else(|| get("user"))
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| anyhow!("no user given: use -u USER or user= in the option file"))?;
-        let mut notes = Vec::new();
-        let password = match (cli.password, file.get("password")) {
-            (Some(p), _) => Some(p),
-            (None, Some(setting)) => {
-                notes.extend(readable_password(setting));
-                setting.value.clone()
-            }
-            (None, None) => env_password,
-        };
-
-        let path = |cli: Option<PathBuf>, key: &str| cli.or_else(|| get(key).map(PathBuf::from));
-        let ssl_ca = path(cli.ssl_ca, "ssl-ca");
-        let client = match (path(cli.ssl_cert, "ssl-cert"), path(cli.ssl_key, "ssl-key")) {
-            (Some(cert), Some(key)) => Some(ClientCert { cert, key }),
-            (None, None) => None,
-            _ => bail!("--ssl-cert and --ssl-key go together: give both or neither"),
-        };
-        let verify = cli.ssl_verify_server_cert || flag("ssl-verify-server-cert")?;
-        let wanted = cli.ssl || flag("ssl")? || ssl_ca.is_some() || client.is_some() || verify;
-        let tls = wanted.then_some(Tls {
-            ca: ssl_ca,
-            verify,
-            client,
-        });
-        if let Some(tls) = &tls {
-            pem::check(tls)?;
         }
-
-        let range = |name: &str, v: Option<String>| -> Result<Option<Range>> {
-            v.map(|s| Range::parse(&s).map_err(|e| anyhow!("--{name}: {e}")))
-                .transpose()
-        };
-        let thresholds = Thresholds {
-            warning: range("warning", cli.warning)?,
-            critical: range("critical", cli.critical)?.or_else(|| Some(Range::at_most(0))),
-            warning_rows: range("warning-rows", cli.warning_rows)?,
-            critical_rows: range("critical-rows", cli.critical_rows)?,
-        };
-
-        let timeout = cli.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
-            bail!("--timeout must be between 0 and 86400 seconds, not {timeout}");
-        }
-        let connections = cli.connections.unwrap_or(DEFAULT_CONNECTIONS);
-        if !(1..=MAX_CONNECTIONS).contains(&connections) {
-            bail!("--connections must be between 1 and {MAX_CONNECTIONS}, not {connections}");
-        }
-
-        Ok(Config {
-            primary,
-            replica,
-            user,
-            password,
-            tls,
-            filter: Filter::new(
-                &cli.include_db,
-                &cli.exclude_db,
-                &cli.include_table,
-                &cli.exclude_table,
-            )?,
-            thresholds,
-            unverified: match cli.unverified.unwrap_or(UnverifiedState::Unknown) {
-                UnverifiedState::Warning => State::Warning,
-                UnverifiedState::Unknown => State::Unknown,
-            },
-            connections,
-            timeout: Duration::from_secs_f64(timeout),
-            output: cli.output.unwrap_or_default(),
-            verbosity: cli.verbose,
-            notes,
-        })
     }
+}
+
+/// The primary and the replica, from the command line, else the file.
+fn servers(cli: &Cli, file: &FileOptions) -> Result<(Server, Server)> {
+    let port = match (cli.port, file.get("port")) {
+        (Some(p), _) => p,
+        (None, Some(p)) => p
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| anyhow!("option file: port={p} is not a port number"))?,
+        (None, None) => DEFAULT_PORT,
+    };
+    let master = cli
+        .master
+        .clone()
+        .or_else(|| file.get("master"))
+        .or_else(|| file.get("primary"))
+        .or_else(|| file.get("host"))
+        .ok_or_else(|| anyhow!("no primary given: use --master HOST[:PORT]"))?;
+    let replica = cli
+        .replica
+        .clone()
+        .or_else(|| file.get("replica"))
+        .or_else(|| file.get("slave"))
+        .ok_or_else(|| anyhow!("no replica given: use --replica HOST[:PORT]"))?;
+    Ok((
+        parse_server(Role::Primary, &master, port)?,
+        parse_server(Role::Replica, &replica, port)?,
+    ))
+}
+
+/// TLS settings, when any is asked for, with their files checked.
+fn tls(cli: &Cli, file: &FileOptions) -> Result<Option<Tls>> {
+    let path = |given: &Option<PathBuf>, key: &str| given.clone().or_else(|| file.path(key));
+    let ca = path(&cli.ssl_ca, "ssl-ca");
+    let client = match (
+        path(&cli.ssl_cert, "ssl-cert"),
+        path(&cli.ssl_key, "ssl-key"),
+    ) {
+        (Some(cert), Some(key)) => Some(ClientCert { cert, key }),
+        (None, None) => None,
+        _ => bail!("--ssl-cert and --ssl-key go together: give both or neither"),
+    };
+    let verify = cli.ssl_verify_server_cert || file.flag("ssl-verify-server-cert")?;
+    let wanted = cli.ssl || file.flag("ssl")? || ca.is_some() || client.is_some() || verify;
+    let tls = wanted.then_some(Tls { ca, verify, client });
+    if let Some(tls) = &tls {
+        pem::check(tls)?;
+    }
+    Ok(tls)
 }
 
 /// A password in a file every local user may read deserves a word.
@@ -361,24 +376,21 @@ mod tests {
         assert!(e(&["--replica", "r", "-u", "m"]).contains("no primary"));
         assert!(e(&["--master", "p", "-u", "m"]).contains("no replica"));
         assert!(e(&["--master", "p", "--replica", "r"]).contains("no user"));
-        assert!(
-            e(&["--master", "p", "--replica", "r", "-u", "m", "-w", "5:1"])
-                .starts_with("--warning: invalid range '5:1'")
-        );
-        assert!(
-            e(&["--master", "p", "--replica", "r", "-u", "m", "-t", "0"]).contains("--timeout")
-        );
-        assert!(e(&[
-            "--master",
-            "p",
-            "--replica",
-            "r",
-            "-u",
-            "m",
-            "--connections",
-            "0"
-        ])
-        .contains("--connections"));
+        // Ranges, the timeout and the connections are refused where they
+        // are parsed, naming the option.
+        for (args, says) in [
+            (["-w", "5:1"], "invalid value '5:1' for '--warning <RANGE>'"),
+            (["-t", "0"], "invalid value '0' for '--timeout <SECONDS>'"),
+            (
+                ["--connections", "0"],
+                "invalid value '0' for '--connections <N>'",
+            ),
+        ] {
+            let e = Cli::try_parse_from([&["p", "--master", "p"][..], &args].concat())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{e}");
+        }
         assert!(e(&[
             "--master",
             "p",

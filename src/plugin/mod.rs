@@ -8,7 +8,7 @@ mod state;
 
 pub use perfdata::Perfdata;
 pub use range::Range;
-pub use render::{sanitize, Output};
+pub use render::Output;
 pub use state::{Failure, State};
 
 /// The service label at the start of every status line.

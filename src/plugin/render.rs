@@ -15,16 +15,6 @@ pub struct Output {
 }
 
 impl Output {
-    /// A verdict-less answer: one line, no perfdata.
-    pub fn message(state: State, summary: impl Into<String>) -> Output {
-        Output {
-            state,
-            summary: summary.into(),
-            perfdata: Vec::new(),
-            long: Vec::new(),
-        }
-    }
-
     /// The whole text, ending in a newline, capped at `MAX_OUTPUT` bytes.
     pub fn render(&self) -> String {
         let mut out = format!("{LABEL} {} - {}", self.state, one_line(&self.summary, 1000));

@@ -51,14 +51,21 @@ impl State {
     }
 }
 
+/// In JSON as in the status line: `"OK"`, `"CRITICAL"`...
+impl serde::Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.word())
+    }
+}
+
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.word())
     }
 }
 
-/// An error that carries the state it must end in. Errors without one
-/// (plain `anyhow` errors) end in UNKNOWN.
+/// An error that carries the state it must end in, decided where the
+/// failure is understood.
 #[derive(Debug)]
 pub struct Failure {
     pub state: State,
@@ -71,6 +78,24 @@ impl Failure {
             state,
             message: message.into(),
         }
+    }
+
+    /// A problem the monitoring system must see (a server down or lost).
+    pub fn critical(message: impl Into<String>) -> Self {
+        Failure::new(State::Critical, message)
+    }
+
+    /// No verdict could be reached (bad input, an unexpected answer).
+    pub fn unknown(message: impl Into<String>) -> Self {
+        Failure::new(State::Unknown, message)
+    }
+}
+
+/// Everything the settings can get wrong is the operator's input, bad or
+/// unreadable: UNKNOWN, with the whole chain of context in one line.
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::unknown(format!("{e:#}"))
     }
 }
 
