@@ -784,16 +784,19 @@ fn every_answer_is_json() {
         assert_eq!(j["state"], "UNKNOWN", "{run}");
         assert!(j["tables"].is_null(), "{run}");
     }
-    let refused = plugin(&[
-        "--master",
-        &m,
-        "--replica",
-        "127.0.0.1:1",
-        "-u",
-        "monitor",
-        "--output",
-        "json",
-    ]);
+    let refused = plugin_env(
+        &[
+            "--master",
+            &m,
+            "--replica",
+            "127.0.0.1:1",
+            "-u",
+            "monitor",
+            "--output",
+            "json",
+        ],
+        &[("MYSQL_PWD", &monitor_password())],
+    );
     let j = parsed_json(&refused);
     assert_eq!(j["state"], "CRITICAL");
     assert!(JSON_FIGURES.iter().all(|f| j[f].is_null()), "{refused}");
@@ -868,16 +871,19 @@ fn number_mode_on_every_state() {
     );
     assert_eq!(run.stdout.lines().count(), 1, "{run}");
     let m = primary_addr();
-    let run = plugin(&[
-        "--master",
-        &m,
-        "--replica",
-        "127.0.0.1:1",
-        "-u",
-        "monitor",
-        "--output",
-        "number",
-    ]);
+    let run = plugin_env(
+        &[
+            "--master",
+            &m,
+            "--replica",
+            "127.0.0.1:1",
+            "-u",
+            "monitor",
+            "--output",
+            "number",
+        ],
+        &[("MYSQL_PWD", &monitor_password())],
+    );
     assert_eq!(run.code, 2, "{run}");
     assert!(
         run.stdout

@@ -228,7 +228,11 @@ fn check_with(user: &str, password: &str, prefix: &str, extra: &[&str]) -> Run {
     ];
     args.extend_from_slice(extra);
     let run = plugin_env(&args, &[("MYSQL_PWD", password)]);
-    run.assert_plugin_output();
+    // The status line is the plugin format's; JSON and number are checked
+    // by the tests that ask for them.
+    if !extra.contains(&"--output") {
+        run.assert_plugin_output();
+    }
     run
 }
 
