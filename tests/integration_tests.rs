@@ -370,16 +370,23 @@ fn impossible_hosts_and_ports_are_bad_arguments() {
             "--replica: 'db 2' is not a host name or address",
         ),
     ] {
-        let base = ["--master", "a", "--replica", "b", "-u", "m"];
-        let run = plugin(&[&base[..], &args].concat());
-        run.assert_plugin_output();
-        assert_eq!(run.code, 3, "{args:?}: {run}");
-        assert!(
-            run.first_line()
-                .starts_with(&format!("DRIFT UNKNOWN - {says}")),
-            "{args:?}: {run}"
-        );
+        assert_bad_input(&args, says);
     }
+}
+
+/// With placeholder servers and `extra`, a bad input: UNKNOWN, one line
+/// that starts with `says`, before any connection.
+fn assert_bad_input(extra: &[&str], says: &str) {
+    let base = ["--master", "a", "--replica", "b", "-u", "m"];
+    let run = plugin(&[&base[..], extra].concat());
+    run.assert_plugin_output();
+    assert_eq!(run.code, 3, "{extra:?}: {run}");
+    assert_eq!(run.stdout.lines().count(), 1, "{extra:?}: {run}");
+    assert!(
+        run.first_line()
+            .starts_with(&format!("DRIFT UNKNOWN - {says}")),
+        "{extra:?}: {run}"
+    );
 }
 
 /// The README's Nagios command (`--extra-opts`) and the packaged one
@@ -1060,14 +1067,7 @@ fn bad_tls_files_are_named() {
             "--ssl-cert and --ssl-key go together: give both or neither".into(),
         ),
     ] {
-        let base = ["--master", "a", "--replica", "b", "-u", "m"];
-        let run = plugin(&[&base[..], &args].concat());
-        run.assert_plugin_output();
-        assert_eq!(
-            run.first_line(),
-            format!("DRIFT UNKNOWN - {says}"),
-            "{args:?}"
-        );
+        assert_bad_input(&args, &says);
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
