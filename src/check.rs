@@ -10,18 +10,18 @@
 //! with fresh snapshots. Counts from one position are the only evidence
 //! that concurrent writes cannot fake (see `consistency`).
 
+use crate::answer::{Registry, Stage};
 use crate::compare::Comparison;
 use crate::config::{Config, Server};
 use crate::consistency::{lineage, GtidPos, Lineage};
 use crate::model::{Key, Listing, Reading, Round, TableCount};
 use crate::plugin::{Failure, State};
-
-type Result<T> = std::result::Result<T, Failure>;
-use crate::answer::{Registry, Stage};
 use crate::snapshot::{PrimarySnapshot, Session};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+type Result<T> = std::result::Result<T, Failure>;
 
 /// Re-check rounds, and tries to align a lane, stop starting once this
 /// share of `-t` is spent, leaving the rest for the counting under way.
@@ -157,7 +157,7 @@ fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
         let hb = s.spawn(|_| b());
         (join(ha), join(hb))
     })
-    .unwrap_or_else(|_| panic!("a reading thread panicked"))
+    .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"))
 }
 
 fn join<T>(h: crossbeam::thread::ScopedJoinHandle<'_, T>) -> T {
@@ -209,7 +209,7 @@ fn connect_all(ctx: &Ctx, server: &Server) -> Result<Vec<Session>> {
             .collect();
         handles.into_iter().map(join).collect()
     })
-    .unwrap_or_else(|_| panic!("a connecting thread panicked"))
+    .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"))
 }
 
 /// `Slave_running=OFF` ends the run: the counts of a stopped replica say
@@ -507,7 +507,7 @@ fn read_in_lanes(
             .collect();
         handles.into_iter().map(join).collect()
     })
-    .unwrap_or_else(|_| panic!("a counting thread panicked"));
+    .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"));
     for work in results {
         let work = work?;
         outcome.align_tries += work.tries;

@@ -6,13 +6,13 @@ use crate::config::{Config, Filter, Server};
 use crate::consistency::{parse_gtids, Gtid, GtidPos};
 use crate::model::{Key, Listing, Role, TableCount, TableInfo};
 use crate::plugin::Failure;
-
-type Result<T> = std::result::Result<T, Failure>;
 use mysql::prelude::Queryable;
 use mysql::{ClientIdentity, Conn, OptsBuilder, SslOpts};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+type Result<T> = std::result::Result<T, Failure>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
