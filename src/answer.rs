@@ -12,25 +12,11 @@ use crate::cli::OutputFormat;
 use crate::config::{Config, Server};
 use crate::model::Role;
 use crate::plugin::State;
-use crate::report::Report;
+use crate::report::Answer;
 use crate::snapshot;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// What to print, and the state whose exit code ends the process.
-pub struct Answer {
-    pub state: State,
-    pub text: String,
-}
-
-impl Answer {
-    /// A verdict-less answer (bad arguments, a failure, a timeout) in the
-    /// requested format.
-    pub(crate) fn failure(format: OutputFormat, state: State, message: &str) -> Answer {
-        Report::failure(state, message).answer(format)
-    }
-}
 
 /// Only one of the run, the watchdog and a panic may answer.
 static ANSWERED: Mutex<()> = Mutex::new(());

@@ -11,7 +11,7 @@
 //! that concurrent writes cannot fake (see `consistency`).
 
 use crate::answer::{Registry, Stage};
-use crate::compare::Comparison;
+use crate::compare::{Comparison, Outcome};
 use crate::config::{Config, Server};
 use crate::consistency::{lineage, GtidPos, Lineage};
 use crate::model::{Key, Listing, Reading, Round, TableCount};
@@ -34,30 +34,6 @@ const MAX_ALIGN_TRIES: u64 = 100;
 /// gets a statement of its own.
 const BATCH_TABLES: usize = 200;
 const BATCH_ROWS: u64 = 200_000;
-
-pub struct Outcome {
-    pub comparison: Comparison,
-    /// The replication positions at which counts were compared, in order.
-    pub positions: Vec<GtidPos>,
-    /// False when the servers give no positions: no difference is drift.
-    pub positioned: bool,
-    /// Transactions the replica's first snapshot was past the primary's.
-    pub replica_ahead: Option<u64>,
-    /// Snapshot pairs opened to find pairs at one position.
-    pub align_tries: u64,
-    pub rounds: usize,
-    pub elapsed: Duration,
-}
-
-impl Outcome {
-    /// Counts were compared at `at` (when it is a position).
-    fn compared_at(&mut self, at: Option<GtidPos>) {
-        if let Some(at) = at.filter(|at| !self.positions.contains(at)) {
-            self.positions.push(at);
-            self.positions.sort_by_key(GtidPos::order);
-        }
-    }
-}
 
 struct Ctx<'a> {
     cfg: &'a Config,
@@ -201,7 +177,8 @@ fn connect_all(ctx: &Ctx, server: &Server) -> Result<Vec<Session>> {
                 s.spawn(move |_| {
                     ctx.stage
                         .set(server.role, i, format!("connecting to {server}"));
-                    let session = Session::connect(ctx.cfg, server, i, ctx.deadline, ctx.registry)?;
+                    let register = |role, id| ctx.registry.add(role, id);
+                    let session = Session::connect(ctx.cfg, server, i, ctx.deadline, &register)?;
                     note(ctx, &session, "connected");
                     Ok(session)
                 })

@@ -5,6 +5,7 @@
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
 use crate::model::{Counts, Key, Role, Round};
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -127,6 +128,31 @@ impl Comparison {
             let last = self.last.get(key).copied();
             self.verdicts
                 .insert(key.clone(), Verdict::Unverified { last });
+        }
+    }
+}
+
+/// What one run found: the verdicts, and how they were reached.
+pub struct Outcome {
+    pub comparison: Comparison,
+    /// The replication positions at which counts were compared, in order.
+    pub positions: Vec<GtidPos>,
+    /// False when the servers give no positions: no difference is drift.
+    pub positioned: bool,
+    /// Transactions the replica's first snapshot was past the primary's.
+    pub replica_ahead: Option<u64>,
+    /// Snapshot pairs opened to find pairs at one position.
+    pub align_tries: u64,
+    pub rounds: usize,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// Counts were compared at `at` (when it is a position).
+    pub fn compared_at(&mut self, at: Option<GtidPos>) {
+        if let Some(at) = at.filter(|at| !self.positions.contains(at)) {
+            self.positions.push(at);
+            self.positions.sort_by_key(GtidPos::order);
         }
     }
 }

@@ -18,7 +18,8 @@ mod plugin;
 mod report;
 mod snapshot;
 
-pub use answer::{deliver, Answer};
+pub use answer::deliver;
+pub use report::Answer;
 
 use crate::answer::{Registry, Stage};
 use crate::cli::{Cli, OutputFormat};

@@ -1,10 +1,8 @@
 //! One report value per run, built from the outcome or from a failure,
 //! and rendered from that one value: the plugin text, JSON, or a number.
 
-use crate::answer::Answer;
-use crate::check::Outcome;
 use crate::cli::OutputFormat;
-use crate::compare::Verdict;
+use crate::compare::{Outcome, Verdict};
 use crate::config::Config;
 use crate::consistency::How;
 use crate::model::{Counts, Key, Role};
@@ -35,6 +33,20 @@ struct Finding {
     database: String,
     table: Option<String>,
     finding: String,
+}
+
+/// What to print, and the state whose exit code ends the process.
+pub struct Answer {
+    pub state: State,
+    pub text: String,
+}
+
+impl Answer {
+    /// A verdict-less answer (bad arguments, a failure, a timeout) in the
+    /// requested format.
+    pub(crate) fn failure(format: OutputFormat, state: State, message: &str) -> Answer {
+        Report::failure(state, message).answer(format)
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -1,7 +1,6 @@
 //! Reading one server: a read-only session, the table listing, consistent
 //! snapshots with their replication position, and batched row counts.
 
-use crate::answer::Registry;
 use crate::config::{Config, Filter, Server};
 use crate::consistency::{parse_gtids, Gtid, GtidPos};
 use crate::model::{Key, Listing, Role, TableCount, TableInfo};
@@ -106,7 +105,7 @@ impl Session {
         server: &Server,
         index: usize,
         deadline: Instant,
-        registry: &Registry,
+        connected: &dyn Fn(Role, u32),
     ) -> Result<Session> {
         let left = deadline.saturating_duration_since(Instant::now());
         let conn = Conn::new(opts(cfg, server, left.min(Duration::from_secs(15))))
@@ -127,7 +126,8 @@ impl Session {
             index,
             flavor,
         };
-        registry.add(server.role, s.conn.connection_id());
+        // Told before the first statement, so that a timeout can kill it.
+        connected(server.role, s.conn.connection_id());
         // Read-only, and every statement bounded on the server side by the
         // whole budget: nothing of ours outlives the plugin. One round trip.
         let limit = cfg.timeout.as_secs_f64();
