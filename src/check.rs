@@ -189,21 +189,18 @@ fn connect_all(ctx: &Ctx, server: &Server) -> Result<Vec<Session>> {
     .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"))
 }
 
-/// `Slave_running=OFF` ends the run: the counts of a stopped replica say
-/// nothing about drift.
+/// Replication not running ends the run: the counts of a stopped replica
+/// say nothing about drift.
 fn replication_running(cfg: &Config, replica: &mut Session) -> Result<()> {
-    let (running, detail) = replica.replication_state()?;
-    if running {
+    let health = replica.replication_state()?;
+    if health.running {
         return Ok(());
     }
-    let detail = detail.map(|d| format!(" ({d})")).unwrap_or_default();
-    Err(Failure::new(
-        State::Critical,
-        format!(
-            "replication is not running on {} (Slave_running=OFF){detail}: no comparison made",
-            cfg.replica
-        ),
-    ))
+    let detail = health.detail.map(|d| format!(" ({d})")).unwrap_or_default();
+    Err(Failure::critical(format!(
+        "replication is not running on {} ({}){detail}: no comparison made",
+        cfg.replica, health.seen
+    )))
 }
 
 /// Makes sure the two servers are a primary and a replica of it, as far as
@@ -503,8 +500,8 @@ fn lane_work(ctx: &Ctx, lane: &mut Lane, queue: &Queue, positioned: bool) -> Res
         work.at = align(ctx, lane, queue, &mut work)?;
         work.at.is_some()
     } else {
-        lane.primary.open_primary_snapshot()?;
-        lane.replica.open_replica_snapshot(None, wait_budget(ctx))?;
+        lane.primary.open_plain_snapshot()?;
+        lane.replica.open_plain_snapshot()?;
         true
     };
     while let Some(batch) = queue.take().filter(|_| ready) {

@@ -297,6 +297,14 @@ impl Session {
         Ok(sets)
     }
 
+    /// Opens a consistent snapshot without placing it in the stream (for
+    /// servers that give no positions).
+    pub fn open_plain_snapshot(&mut self) -> Result<()> {
+        self.conn
+            .query_drop(START_SNAPSHOT)
+            .map_err(|e| self.err("starting a consistent snapshot", e))
+    }
+
     /// Opens a consistent snapshot on the primary, in one round trip with
     /// what places it in the stream: the snapshot's binlog coordinates
     /// (status variables that belong to the snapshot) and `@@gtid_binlog_pos`
@@ -477,48 +485,102 @@ impl Session {
         GtidPos::parse(&g.flatten()?).ok()
     }
 
-    /// `Slave_running` (needs no privilege), and what `SHOW SLAVE STATUS`
-    /// adds where the account has SLAVE MONITOR (silently nothing otherwise).
-    pub fn replication_state(&mut self) -> Result<(bool, Option<String>)> {
+    /// Whether replication runs on this replica, as far as the account can
+    /// see: on MariaDB `Slave_running` (needs no privilege) and what
+    /// `SHOW SLAVE STATUS` adds with SLAVE MONITOR; on MySQL, which has no
+    /// `Slave_running`, the receiver and applier states of every channel
+    /// in `performance_schema` (readable with SELECT).
+    pub fn replication_state(&mut self) -> Result<ReplicaHealth> {
+        match self.flavor {
+            Flavor::MariaDb => self.mariadb_replication(),
+            Flavor::MySql => self.mysql_replication(),
+        }
+    }
+
+    fn mariadb_replication(&mut self) -> Result<ReplicaHealth> {
         let running: Option<(String, String)> = self
             .conn
             .query_first("SHOW GLOBAL STATUS LIKE 'Slave_running'")
             .map_err(|e| self.err("reading Slave_running", e))?;
         let running = running.is_some_and(|(_, v)| v.eq_ignore_ascii_case("ON"));
-        let detail = self
+        Ok(ReplicaHealth {
+            running,
+            seen: "Slave_running=OFF".to_string(),
+            detail: self.slave_status(),
+        })
+    }
+
+    /// `SHOW SLAVE STATUS` in a few words; `None` without SLAVE MONITOR.
+    fn slave_status(&mut self) -> Option<String> {
+        let mut res = self.conn.query_iter("SHOW SLAVE STATUS").ok()?;
+        let row = res.next()?.ok()?;
+        let get = |name: &str| -> Option<String> {
+            let i = row
+                .columns_ref()
+                .iter()
+                .position(|c| c.name_str() == name)?;
+            row.as_ref(i)
+                .and_then(|v| mysql::from_value_opt::<String>(v.clone()).ok())
+        };
+        let mut parts = Vec::new();
+        for (label, col) in [
+            ("IO thread", "Slave_IO_Running"),
+            ("SQL thread", "Slave_SQL_Running"),
+        ] {
+            if let Some(v) = get(col) {
+                parts.push(format!("{label} {v}"));
+            }
+        }
+        for col in ["Last_IO_Error", "Last_SQL_Error"] {
+            if let Some(v) = get(col).filter(|v| !v.is_empty()) {
+                parts.push(format!("{col}: {v}"));
+            }
+        }
+        if let Some(v) = get("Seconds_Behind_Master") {
+            parts.push(format!("{v} s behind"));
+        }
+        Some(parts.join(", "))
+    }
+
+    fn mysql_replication(&mut self) -> Result<ReplicaHealth> {
+        let channels: Vec<(String, String, String, Option<String>)> = self
             .conn
-            .query_iter("SHOW SLAVE STATUS")
-            .ok()
-            .and_then(|mut res| {
-                let row = res.next()?.ok()?;
-                let get = |name: &str| -> Option<String> {
-                    let i = row
-                        .columns_ref()
-                        .iter()
-                        .position(|c| c.name_str() == name)?;
-                    row.as_ref(i)
-                        .and_then(|v| mysql::from_value_opt::<String>(v.clone()).ok())
-                };
-                let mut parts = Vec::new();
-                for (label, col) in [
-                    ("IO thread", "Slave_IO_Running"),
-                    ("SQL thread", "Slave_SQL_Running"),
-                ] {
-                    if let Some(v) = get(col) {
-                        parts.push(format!("{label} {v}"));
-                    }
-                }
-                for col in ["Last_IO_Error", "Last_SQL_Error"] {
-                    if let Some(v) = get(col).filter(|v| !v.is_empty()) {
-                        parts.push(format!("{col}: {v}"));
-                    }
-                }
-                if let Some(v) = get("Seconds_Behind_Master") {
-                    parts.push(format!("{v} s behind"));
-                }
-                Some(parts.join(", "))
+            .query(
+                "SELECT c.CHANNEL_NAME, c.SERVICE_STATE, a.SERVICE_STATE, \
+                   NULLIF(CONCAT_WS('; ', NULLIF(c.LAST_ERROR_MESSAGE, ''), \
+                     (SELECT MAX(w.LAST_ERROR_MESSAGE) FROM performance_schema.replication_applier_status_by_worker w \
+                       WHERE w.CHANNEL_NAME = c.CHANNEL_NAME AND w.LAST_ERROR_NUMBER <> 0)), '') \
+                 FROM performance_schema.replication_connection_status c \
+                 JOIN performance_schema.replication_applier_status a USING (CHANNEL_NAME)",
+            )
+            .map_err(|e| self.err("reading performance_schema's replication status", e))?;
+        if channels.is_empty() {
+            return Ok(ReplicaHealth {
+                running: false,
+                seen: "no replication channel".to_string(),
+                detail: None,
             });
-        Ok((running, detail))
+        }
+        let running = channels.iter().all(|(_, c, a, _)| c == "ON" && a == "ON");
+        let states: Vec<String> = channels
+            .iter()
+            .map(|(name, receiver, applier, error)| {
+                let name = if name.is_empty() {
+                    String::new()
+                } else {
+                    format!("channel {name}: ")
+                };
+                let error = error
+                    .as_ref()
+                    .map_or(String::new(), |e| format!(", last error: {e}"));
+                format!("{name}receiver {receiver}, applier {applier}{error}")
+            })
+            .collect();
+        Ok(ReplicaHealth {
+            running,
+            seen: states.join("; "),
+            detail: None,
+        })
     }
 
     /// Exact `COUNT(*)` of each table, many per statement
@@ -574,6 +636,16 @@ fn wait_sql(pos: Option<&GtidPos>, timeout: Duration) -> String {
 fn first_value<T: mysql::prelude::FromValue>(sets: &[Vec<mysql::Row>], i: usize) -> Option<T> {
     let value = sets.get(i)?.first()?.as_ref(0)?.clone();
     mysql::from_value_opt::<Option<T>>(value).ok().flatten()
+}
+
+/// Whether replication runs on a replica: what was seen, and more where the
+/// account may read it.
+pub struct ReplicaHealth {
+    pub running: bool,
+    /// What says it is not running (`Slave_running=OFF`, or the MySQL
+    /// channels' receiver and applier states).
+    pub seen: String,
+    pub detail: Option<String>,
 }
 
 /// A primary snapshot just opened (see `Session::open_primary_snapshot`).
