@@ -432,20 +432,14 @@ fn shipped_examples_work_as_shipped() {
 
 #[test]
 fn invalid_range_is_unknown() {
-    for (flag, value) in [
-        ("-w", "5:1"),
-        ("-c", "abc"),
-        ("--critical-rows", "@"),
-        ("--warning-rows", "1:x"),
+    for (flag, long, value) in [
+        ("-w", "--warning", "5:1"),
+        ("-c", "--critical", "abc"),
+        ("--critical-rows", "--critical-rows", "@"),
+        ("--warning-rows", "--warning-rows", "1:x"),
     ] {
-        let run = plugin(&["--master", "a", "--replica", "b", "-u", "m", flag, value]);
-        run.assert_plugin_output();
-        assert_eq!(run.code, 3, "{run}");
-        assert!(
-            run.first_line()
-                .contains(&format!("invalid range '{value}'")),
-            "{run}"
-        );
+        let says = format!("invalid arguments: invalid value '{value}' for '{long} <RANGE>': invalid range '{value}'");
+        assert_bad_input(&[flag, value], &says);
     }
 }
 
