@@ -117,6 +117,20 @@ fn note(ctx: &Ctx, session: &Session, what: impl Into<String>) {
     ctx.stage.set(session.server.role, session.index, what);
 }
 
+/// Runs `work` on `session` under the stage `what`, and marks the session
+/// idle when it returns (a failure ends the run, stage and all).
+fn staged<T>(
+    ctx: &Ctx,
+    session: &mut Session,
+    what: impl Into<String>,
+    work: impl FnOnce(&mut Session) -> Result<T>,
+) -> Result<T> {
+    note(ctx, session, what);
+    let done = work(session)?;
+    note(ctx, session, "");
+    Ok(done)
+}
+
 fn both_listed(l: &(Listing, Listing), k: &Key) -> bool {
     l.0.contains_key(k) && l.1.contains_key(k)
 }
@@ -208,19 +222,21 @@ fn replication_running(cfg: &Config, replica: &mut Session) -> Result<()> {
 /// had (MariaDB with a binary log on the primary).
 fn same_stream(ctx: &Ctx, lane: &mut Lane) -> Result<bool> {
     let (primary, replica) = (&ctx.cfg.primary, &ctx.cfg.replica);
-    note(
-        ctx,
-        &lane.replica,
-        "reading its server id and GTID position",
-    );
     // The replica first: whatever it has applied by then, its primary had
     // logged before it is asked (in parallel, a transaction logged between
     // the two readings would look foreign).
-    let r = lane.replica.identity()?;
-    note(ctx, &lane.replica, "");
-    note(ctx, &lane.primary, "reading its server id and GTID state");
-    let p = lane.primary.identity()?;
-    note(ctx, &lane.primary, "");
+    let r = staged(
+        ctx,
+        &mut lane.replica,
+        "reading its server id and GTID position",
+        Session::identity,
+    )?;
+    let p = staged(
+        ctx,
+        &mut lane.primary,
+        "reading its server id and GTID state",
+        Session::identity,
+    )?;
     let fail = |state, text: String| Err(Failure::new(state, text));
     if p.server_id == r.server_id {
         return fail(
@@ -291,10 +307,7 @@ fn listing(ctx: &Ctx, session: &mut Session, old: &Listing, relist: bool) -> Res
     if !relist {
         return Ok(old.clone());
     }
-    note(ctx, session, "listing tables");
-    let listed = session.list(&ctx.cfg.filter)?;
-    note(ctx, session, "");
-    Ok(listed)
+    staged(ctx, session, "listing tables", |s| s.list(&ctx.cfg.filter))
 }
 
 /// The tables of `want` (all when `None`) listed on both sides, biggest
@@ -386,17 +399,14 @@ fn read_unsnapshotted(
     let positioned = outcome.positioned;
     for batch in batches(tables) {
         let what = format!("counting {} non-transactional tables", batch.len());
-        note(ctx, &lane.primary, &what);
-        let p = lane
-            .primary
-            .count_between_positions(&batch, None, wait_budget(ctx))?
-            .ok_or_else(|| Failure::unknown(format!("{}: no count", ctx.cfg.primary)))?;
+        let p = staged(ctx, &mut lane.primary, &what, |s| {
+            s.count_between_positions(&batch, None, wait_budget(ctx))
+        })?
+        .ok_or_else(|| Failure::unknown(format!("{}: no count", ctx.cfg.primary)))?;
         let wait = p.at.as_ref().filter(|_| positioned);
-        note(ctx, &lane.primary, "");
-        note(ctx, &lane.replica, what);
-        let r = lane
-            .replica
-            .count_between_positions(&batch, wait, wait_budget(ctx))?;
+        let r = staged(ctx, &mut lane.replica, what, |s| {
+            s.count_between_positions(&batch, wait, wait_budget(ctx))
+        })?;
         let Some(r) = r else {
             let pos = wait.cloned().unwrap_or_default();
             return Err(lagging(ctx, &mut lane.replica, &pos));
@@ -512,30 +522,16 @@ fn lane_work(ctx: &Ctx, lane: &mut Lane, queue: &Queue, positioned: bool) -> Res
             batch[0]
         );
         let (p, r) = both(
-            || count_noted(ctx, &mut lane.primary, batch, &what),
-            || count_noted(ctx, &mut lane.replica, batch, &what),
+            || staged(ctx, &mut lane.primary, &what, |s| s.count(batch)),
+            || staged(ctx, &mut lane.replica, &what, |s| s.count(batch)),
         );
         queue.counted(batch.len());
         work.readings.extend(pair_up(p?, r?, work.at.as_ref()));
     }
     for session in [&mut lane.primary, &mut lane.replica] {
-        note(ctx, session, "closing its snapshot");
-        session.end_snapshot()?;
-        note(ctx, session, "");
+        staged(ctx, session, "closing its snapshot", Session::end_snapshot)?;
     }
     Ok(work)
-}
-
-fn count_noted(
-    ctx: &Ctx,
-    session: &mut Session,
-    batch: &[&Key],
-    what: &str,
-) -> Result<Vec<TableCount>> {
-    note(ctx, session, what);
-    let counted = session.count(batch)?;
-    note(ctx, session, "");
-    Ok(counted)
 }
 
 /// Opens snapshot pairs on the lane until the replica's lands on the
@@ -551,24 +547,26 @@ fn align(
     let may_try = |tries| tries == 0 || Instant::now() < ctx.recheck_deadline;
     while work.tries < MAX_ALIGN_TRIES && !queue.exhausted() && may_try(work.tries) {
         work.tries += 1;
-        note(ctx, &lane.primary, "opening a consistent snapshot");
-        let Some(snapshot) = lane.primary.open_primary_snapshot()? else {
+        let snapshot = staged(
+            ctx,
+            &mut lane.primary,
+            "opening a consistent snapshot",
+            Session::open_primary_snapshot,
+        )?;
+        let Some(snapshot) = snapshot else {
             return Err(Failure::unknown(format!(
                 "{}: the snapshot has no binlog position",
                 ctx.cfg.primary
             )));
         };
         let p = &snapshot.candidate;
-        note(ctx, &lane.primary, "");
         let waiting = format!("waiting to reach the primary's position {p}");
-        note(ctx, &lane.replica, waiting);
-        let Some(r) = lane
-            .replica
-            .open_replica_snapshot(Some(p), wait_budget(ctx))?
-        else {
+        let r = staged(ctx, &mut lane.replica, waiting, |s| {
+            s.open_replica_snapshot(Some(p), wait_budget(ctx))
+        })?;
+        let Some(r) = r else {
             return Err(lagging(ctx, &mut lane.replica, p));
         };
-        note(ctx, &lane.replica, "");
         work.first_gap.get_or_insert(r.ahead_of(p));
         // The candidate pair is a pair only if the candidate is the
         // snapshot's exact position.
@@ -581,9 +579,9 @@ fn align(
 
 /// The candidate position of a primary snapshot is its exact one.
 fn confirmed(ctx: &Ctx, primary: &mut Session, snapshot: &PrimarySnapshot) -> Result<bool> {
-    note(ctx, primary, "reading the snapshot's GTID position");
-    let exact = primary.snapshot_gtid(snapshot)?;
-    note(ctx, primary, "");
+    let exact = staged(ctx, primary, "reading the snapshot's GTID position", |s| {
+        s.snapshot_gtid(snapshot)
+    })?;
     Ok(exact.as_ref() == Some(&snapshot.candidate))
 }
 

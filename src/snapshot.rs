@@ -79,7 +79,8 @@ fn connect_failure(server: &Server, e: mysql::Error) -> Failure {
     use mysql::DriverError as D;
     let why = match &e {
         mysql::Error::MySqlError(m) => m.message.clone(),
-        _ if rustls_error(&e).is_some() => mysql_message(&e),
+        // A refused certificate, not a stranger to MySQL.
+        _ if let Some(tls) = rustls_error(&e) => tls_message(tls),
         // A service of another kind (an SSH banner, say): its first bytes
         // do not make a MySQL handshake.
         mysql::Error::CodecError(_)
@@ -720,8 +721,8 @@ fn is_table_error(e: &mysql::Error) -> bool {
 /// One readable line: the driver's Display of some errors is their Debug
 /// form ("CodecError { ... }", "TlsError { ... }").
 pub fn mysql_message(e: &mysql::Error) -> String {
-    if rustls_error(e).is_some() {
-        return tls_message(e);
+    if let Some(tls) = rustls_error(e) {
+        return tls_message(tls);
     }
     match e {
         mysql::Error::MySqlError(m) => format!("{} (error {})", m.message, m.code),
@@ -756,13 +757,10 @@ fn rustls_error(e: &mysql::Error) -> Option<&rustls::Error> {
 }
 
 /// A TLS failure in words.
-fn tls_message(e: &mysql::Error) -> String {
+fn tls_message(e: &rustls::Error) -> String {
     use rustls::CertificateError as C;
-    let Some(rustls::Error::InvalidCertificate(c)) = rustls_error(e) else {
-        return match rustls_error(e) {
-            Some(r) => format!("TLS failed: {r}"),
-            None => "TLS failed".to_string(),
-        };
+    let rustls::Error::InvalidCertificate(c) = e else {
+        return format!("TLS failed: {e}");
     };
     let why = match c {
         C::UnknownIssuer => "it is not signed by a CA of --ssl-ca",

@@ -1189,10 +1189,7 @@ fn tls_connections() {
         "REQUIRE SSL",
         &["SELECT, SHOW DATABASES ON *.*"],
     );
-    let tls = format!(
-        "{}/tls",
-        std::env::var("DRIFT_TEST_DIR").unwrap_or("/tmp/check_mysql_drift-servers".into())
-    );
+    let tls = tls_dir();
     let ca = format!("{tls}/ca.pem");
     let other = format!("{tls}/other-ca.pem");
 
