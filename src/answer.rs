@@ -10,7 +10,6 @@
 
 use crate::cli::OutputFormat;
 use crate::config::{Config, Server};
-use crate::model::Role;
 use crate::plugin::State;
 use crate::report::Answer;
 use crate::snapshot;
@@ -57,20 +56,21 @@ pub(crate) struct Registry {
 }
 
 struct Connection {
-    role: Role,
+    /// The server's `slot` (0 the primary, 1.. the replicas).
+    slot: usize,
     id: u32,
 }
 
 impl Registry {
-    pub(crate) fn add(&self, role: Role, id: u32) {
+    pub(crate) fn add(&self, slot: usize, id: u32) {
         let mut all = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-        all.push(Connection { role, id });
+        all.push(Connection { slot, id });
     }
 
-    fn ids(&self, role: Role) -> Vec<u32> {
+    fn ids(&self, slot: usize) -> Vec<u32> {
         let all = self.connections.lock().unwrap_or_else(|e| e.into_inner());
         all.iter()
-            .filter(|c| c.role == role)
+            .filter(|c| c.slot == slot)
             .map(|c| c.id)
             .collect()
     }
@@ -84,33 +84,38 @@ pub(crate) struct Stage {
 }
 
 struct Slot {
-    role: Role,
+    server: usize,
     index: usize,
     what: String,
 }
 
 impl Stage {
-    /// Connection `index` of `role` is now doing `what` (empty: done).
-    pub(crate) fn set(&self, role: Role, index: usize, what: impl Into<String>) {
-        let what = what.into();
+    /// Connection `index` of `server` is now doing `what` (empty: done).
+    pub(crate) fn set(&self, server: &Server, index: usize, what: impl Into<String>) {
+        let (server, what) = (server.slot, what.into());
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         match slots
             .iter_mut()
-            .find(|s| s.role == role && s.index == index)
+            .find(|s| s.server == server && s.index == index)
         {
             Some(slot) => slot.what = what,
-            None => slots.push(Slot { role, index, what }),
+            None => slots.push(Slot {
+                server,
+                index,
+                what,
+            }),
         }
     }
 
-    /// `primary: ...; replica: ...`, each side's distinct steps under way.
-    pub(crate) fn describe(&self) -> String {
+    /// `primary: ...; replica: ...` (with several replicas, each named),
+    /// each server's distinct steps under way.
+    pub(crate) fn describe(&self, cfg: &Config) -> String {
         let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let side = |role: Role| {
+        let steps_of = |server: &Server| {
             let mut steps: Vec<&str> = Vec::new();
             for s in slots
                 .iter()
-                .filter(|s| s.role == role && !s.what.is_empty())
+                .filter(|s| s.server == server.slot && !s.what.is_empty())
             {
                 if !steps.contains(&s.what.as_str()) {
                     steps.push(&s.what);
@@ -122,11 +127,15 @@ impl Stage {
                 steps.join(" / ")
             }
         };
-        format!(
-            "primary: {}; replica: {}",
-            side(Role::Primary),
-            side(Role::Replica)
-        )
+        let mut parts = vec![format!("primary: {}", steps_of(&cfg.primary))];
+        for r in &cfg.replicas {
+            let name = match cfg.replicas.len() {
+                1 => "replica".to_string(),
+                _ => r.to_string(),
+            };
+            parts.push(format!("{name}: {}", steps_of(r)));
+        }
+        parts.join("; ")
     }
 }
 
@@ -139,28 +148,28 @@ pub(crate) fn start_watchdog(cfg: Arc<Config>, stage: Arc<Stage>, registry: Arc<
             let message = format!(
                 "timeout after {}s while {}",
                 cfg.timeout.as_secs_f64(),
-                stage.describe()
+                stage.describe(&cfg)
             );
             Answer::failure(cfg.output, State::Unknown, &message)
         })
     });
 }
 
-/// Kills the plugin's queries on both servers at once, waiting no longer
+/// Kills the plugin's queries on every server at once, waiting no longer
 /// than about a second: a hung server must not hold the answer back.
 fn kill_ours(cfg: &Arc<Config>, registry: &Registry) {
-    let (tx, rx) = crossbeam::channel::bounded::<()>(2);
-    let servers: [&Server; 2] = [&cfg.primary, &cfg.replica];
-    for server in servers {
-        let (tx, cfg, server) = (tx.clone(), cfg.clone(), server.clone());
-        let ids = registry.ids(server.role);
+    let servers: Vec<&Server> = std::iter::once(&cfg.primary).chain(&cfg.replicas).collect();
+    let (tx, rx) = crossbeam::channel::bounded::<()>(servers.len());
+    for server in &servers {
+        let (tx, cfg, server) = (tx.clone(), cfg.clone(), (*server).clone());
+        let ids = registry.ids(server.slot);
         std::thread::spawn(move || {
             let _ = snapshot::kill_connections(&cfg, &server, &ids);
             let _ = tx.send(());
         });
     }
     let until = Instant::now() + Duration::from_millis(800);
-    for _ in 0..2 {
+    for _ in 0..servers.len() {
         if rx.recv_deadline(until).is_err() {
             break;
         }

@@ -27,9 +27,15 @@ pub struct Cli {
     #[arg(long, visible_alias = "primary", value_name = "HOST[:PORT]")]
     pub master: Option<String>,
 
-    /// Replica ("slave") server, HOST[:PORT]
-    #[arg(long, visible_alias = "slave", value_name = "HOST[:PORT]")]
-    pub replica: Option<String>,
+    /// Replica ("slave") server, HOST[:PORT]; repeatable, or a comma-separated list, for
+    /// several replicas of the primary checked in one run
+    #[arg(
+        long,
+        visible_alias = "slave",
+        value_name = "HOST[:PORT]",
+        value_delimiter = ','
+    )]
+    pub replica: Vec<String>,
 
     /// Default port for servers given without one
     #[arg(short = 'P', long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]

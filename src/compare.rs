@@ -4,6 +4,7 @@
 
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
 use crate::model::{Counts, Key, Role, Round};
+use crate::plugin::Failure;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -132,29 +133,37 @@ impl Comparison {
     }
 }
 
-/// What one run found: the verdicts, and how they were reached.
-pub struct Outcome {
+/// What one run found for one replica: the verdicts, and the positions
+/// they were reached at.
+#[derive(Debug, Default)]
+pub struct ReplicaOutcome {
     pub comparison: Comparison,
     /// The replication positions at which counts were compared, in order.
     pub positions: Vec<GtidPos>,
-    /// False when the servers give no positions: no difference is drift.
-    pub positioned: bool,
     /// Transactions the replica's first snapshot was past the primary's.
     pub replica_ahead: Option<u64>,
-    /// Snapshot pairs opened to find pairs at one position.
-    pub align_tries: u64,
-    pub rounds: usize,
-    pub elapsed: Duration,
 }
 
-impl Outcome {
+impl ReplicaOutcome {
     /// Counts were compared at `at` (when it is a position).
-    pub fn compared_at(&mut self, at: Option<GtidPos>) {
+    pub fn compared_at(&mut self, at: Option<&GtidPos>) {
         if let Some(at) = at.filter(|at| !self.positions.contains(at)) {
-            self.positions.push(at);
+            self.positions.push(at.clone());
             self.positions.sort_by_key(GtidPos::order);
         }
     }
+}
+
+/// What one run found: per replica (in the order given) its verdicts, or
+/// why it has none; and how the run went.
+pub struct Outcome {
+    pub replicas: Vec<Result<ReplicaOutcome, Failure>>,
+    /// False when the servers give no positions: no difference is drift.
+    pub positioned: bool,
+    /// Snapshot sets opened to find ones at one position.
+    pub align_tries: u64,
+    pub rounds: usize,
+    pub elapsed: Duration,
 }
 
 #[cfg(test)]

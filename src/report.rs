@@ -2,11 +2,11 @@
 //! and rendered from that one value: the plugin text, JSON, or a number.
 
 use crate::cli::OutputFormat;
-use crate::compare::{Outcome, Verdict};
-use crate::config::Config;
+use crate::compare::{Outcome, ReplicaOutcome, Verdict};
+use crate::config::{Config, Server};
 use crate::consistency::How;
 use crate::model::{Counts, Key, Role};
-use crate::plugin::{Output, Perfdata, State, LABEL};
+use crate::plugin::{Failure, Output, Perfdata, State, LABEL};
 use serde::Serialize;
 
 /// The run's figures as JSON and perfdata carry them: `None` (null) when
@@ -49,8 +49,11 @@ impl Answer {
     }
 }
 
+/// One replica's part of the report: its verdicts and figures, or why it
+/// has none.
 #[derive(Debug, Serialize)]
-pub(crate) struct Report {
+struct Part {
+    replica: String,
     state: State,
     code: i32,
     summary: String,
@@ -58,47 +61,135 @@ pub(crate) struct Report {
     figures: Figures,
     positions: Vec<String>,
     findings: Vec<Finding>,
+    /// The summary without the positions (the status line of several
+    /// replicas names each one's findings only).
+    #[serde(skip)]
+    core: String,
+    #[serde(skip)]
+    label: String,
     #[serde(skip)]
     perfdata: Vec<Perfdata>,
-    /// Long output before the findings: how the verdicts were reached,
-    /// notes, and the `-v`/`-vv` lines, so that the cap never drops them.
+    /// How the verdicts were reached: the honesty line of every answer.
     #[serde(skip)]
-    details: Vec<String>,
-    /// `-vvv`: every match, after the findings.
+    how: Option<String>,
+    /// `-v`: rounds, re-checks and positions.
+    #[serde(skip)]
+    verbose: Option<String>,
+    /// `-vvv`: every match.
     #[serde(skip)]
     matches: Vec<String>,
-    /// A verdict on every table asked about: only then is there a number.
+    /// A verdict on every table asked about.
     #[serde(skip)]
     complete: bool,
 }
 
-impl Report {
-    pub(crate) fn from_outcome(o: &Outcome, cfg: &Config) -> Report {
-        let t = tally(o);
+impl Part {
+    fn compared(found: &ReplicaOutcome, server: &Server, o: &Outcome, cfg: &Config) -> Part {
+        let t = tally(found);
         let state = state(&t, cfg);
-        let findings = o
-            .comparison
-            .verdicts
-            .iter()
-            .filter_map(|(k, v)| {
-                Some(Finding {
-                    database: k.db().to_string(),
-                    table: k.table_name().map(str::to_string),
-                    finding: finding(k, v, o)?,
-                })
-            })
-            .collect();
-        Report {
+        let core = core_summary(found, &t);
+        Part {
+            replica: server.address(),
             state,
             code: state.code(),
-            summary: summary(o, &t),
-            figures: figures(o, &t),
-            positions: o.positions.iter().map(|p| p.list()).collect(),
-            findings,
-            perfdata: perfdata(o, &t, cfg),
-            details: details(o, cfg),
-            matches: matches(o, cfg),
+            summary: format!("{core}, {}", positions(found, o.positioned)),
+            figures: figures(found, &t, o),
+            positions: found.positions.iter().map(|p| p.list()).collect(),
+            findings: findings(found, o.positioned),
+            core,
+            label: server.label(),
+            perfdata: perfdata(found, &t, o, cfg),
+            how: Some(how_reached(found)),
+            verbose: (cfg.verbosity >= 1).then(|| progress(found, o)),
+            matches: matches(found, cfg),
             complete: t.unverified == 0 && t.unreadable == 0 && !nothing_compared(&t),
+        }
+    }
+
+    /// A replica that left the run: its state and why.
+    fn failed(failure: &Failure, server: &Server) -> Part {
+        Part {
+            replica: server.address(),
+            state: failure.state,
+            code: failure.state.code(),
+            summary: failure.message.clone(),
+            figures: Figures::default(),
+            positions: Vec::new(),
+            findings: Vec::new(),
+            core: failure.message.clone(),
+            label: server.label(),
+            perfdata: Vec::new(),
+            how: None,
+            verbose: None,
+            matches: Vec::new(),
+            complete: false,
+        }
+    }
+
+    /// Its long output before the findings.
+    fn details(&self) -> impl Iterator<Item = &String> {
+        self.how.iter().chain(&self.verbose)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Report {
+    state: State,
+    summary: String,
+    /// Per replica, in the order given (none: no comparison at all).
+    parts: Vec<Part>,
+    time: Option<f64>,
+    /// What the operator should know about the settings.
+    notes: Vec<String>,
+    /// `-vv`: the configuration.
+    configuration: Option<String>,
+}
+
+/// JSON with one replica (or none): its figures, positions and findings
+/// at the top, as before several replicas could be given; and `replicas`.
+#[derive(Serialize)]
+struct Flat<'a> {
+    state: State,
+    code: i32,
+    summary: &'a str,
+    #[serde(flatten)]
+    figures: &'a Figures,
+    positions: &'a [String],
+    findings: &'a [Finding],
+    replicas: &'a [Part],
+}
+
+/// JSON with several replicas: the state of the whole, the differing
+/// tables of all (as `--output number`), and one object per replica.
+#[derive(Serialize)]
+struct Several<'a> {
+    state: State,
+    code: i32,
+    summary: &'a str,
+    drifted: Option<u64>,
+    time: Option<f64>,
+    replicas: &'a [Part],
+}
+
+impl Report {
+    pub(crate) fn from_outcome(o: &Outcome, cfg: &Config) -> Report {
+        let parts: Vec<Part> = o
+            .replicas
+            .iter()
+            .zip(&cfg.replicas)
+            .map(|(found, server)| match found {
+                Ok(found) => Part::compared(found, server, o, cfg),
+                Err(failure) => Part::failed(failure, server),
+            })
+            .collect();
+        let state = parts.iter().fold(State::Ok, |s, p| s.merge(p.state));
+        Report {
+            state,
+            summary: status_summary(&parts),
+            parts,
+            time: Some(round_ms(o.elapsed.as_secs_f64())),
+            notes: cfg.notes.clone(),
+            configuration: (cfg.verbosity >= 2).then(|| configuration(cfg)),
         }
     }
 
@@ -106,15 +197,11 @@ impl Report {
     pub(crate) fn failure(state: State, message: &str) -> Report {
         Report {
             state,
-            code: state.code(),
             summary: message.to_string(),
-            figures: Figures::default(),
-            positions: Vec::new(),
-            findings: Vec::new(),
-            perfdata: Vec::new(),
-            details: Vec::new(),
-            matches: Vec::new(),
-            complete: false,
+            parts: Vec::new(),
+            time: None,
+            notes: Vec::new(),
+            configuration: None,
         }
     }
 
@@ -133,33 +220,150 @@ impl Report {
     /// The plugin output: status line with perfdata, then the details, the
     /// findings and the matches, capped (the last ones cut first).
     fn text(&self) -> String {
-        let findings = self.findings.iter().map(|f| f.finding.clone());
-        let long = self.details.iter().cloned().chain(findings);
-        Output {
-            state: self.state,
-            summary: self.summary.clone(),
-            perfdata: self.perfdata.clone(),
-            long: long.chain(self.matches.iter().cloned()).collect(),
+        let output = match self.parts.as_slice() {
+            [one] => Output {
+                state: self.state,
+                summary: self.summary.clone(),
+                perfdata: one.perfdata.clone(),
+                long: self.one_replica_lines(one),
+            },
+            _ => Output {
+                state: self.state,
+                summary: self.summary.clone(),
+                perfdata: self.several_perfdata(),
+                long: self.several_lines(),
+            },
+        };
+        output.render()
+    }
+
+    /// One replica's long output, as before several replicas could be
+    /// given: how the verdicts were reached, notes, `-v`, `-vv`, findings,
+    /// matches.
+    fn one_replica_lines(&self, part: &Part) -> Vec<String> {
+        let lines = part.how.iter().chain(&self.notes).chain(&part.verbose);
+        let lines = lines.chain(&self.configuration).cloned();
+        let findings = part.findings.iter().map(|f| f.finding.clone());
+        lines
+            .chain(findings)
+            .chain(part.matches.iter().cloned())
+            .collect()
+    }
+
+    /// Each replica's figures under its label, then the run's time.
+    fn several_perfdata(&self) -> Vec<Perfdata> {
+        let mut all: Vec<Perfdata> = self
+            .parts
+            .iter()
+            .flat_map(|p| {
+                p.perfdata
+                    .iter()
+                    .filter(|d| d.label != "time")
+                    .map(|d| d.clone().of(&p.label))
+            })
+            .collect();
+        if let Some(time) = self.time {
+            all.push(Perfdata::seconds("time", time));
         }
-        .render()
+        all
+    }
+
+    /// A line per replica (its state and summary) first, so that the cap
+    /// never drops one; the run's details; then each replica's details,
+    /// findings and matches, each line led by the replica's name.
+    fn several_lines(&self) -> Vec<String> {
+        let ordered = worst_first(&self.parts);
+        let mut lines: Vec<String> = ordered
+            .iter()
+            .map(|p| format!("{}: {} - {}", p.replica, p.state, p.summary))
+            .collect();
+        lines.extend(self.notes.iter().chain(&self.configuration).cloned());
+        let of = |p: &Part, text: &str| format!("{}: {text}", p.replica);
+        for p in &ordered {
+            lines.extend(p.details().map(|d| of(p, d)));
+            lines.extend(p.findings.iter().map(|f| of(p, &f.finding)));
+        }
+        for p in &ordered {
+            lines.extend(p.matches.iter().map(|m| of(p, m)));
+        }
+        lines
     }
 
     fn json(&self) -> String {
+        let text = match self.parts.as_slice() {
+            [_, _, ..] => serde_json::to_string(&Several {
+                state: self.state,
+                code: self.state.code(),
+                summary: &self.summary,
+                drifted: self.drifted(),
+                time: self.time,
+                replicas: &self.parts,
+            }),
+            parts => {
+                let none = Figures::default();
+                let one = parts.first();
+                serde_json::to_string(&Flat {
+                    state: self.state,
+                    code: self.state.code(),
+                    summary: &self.summary,
+                    figures: one.map_or(&none, |p| &p.figures),
+                    positions: one.map_or(&[], |p| &p.positions),
+                    findings: one.map_or(&[], |p| &p.findings),
+                    replicas: parts,
+                })
+            }
+        };
         // Strings, integers and a rounded time: nothing that JSON cannot hold.
-        let mut text = serde_json::to_string(self).expect("a report is always JSON");
+        let mut text = text.expect("a report is always JSON");
         text.push('\n');
         text
     }
 
-    /// The number of differing tables, for a numeric Zabbix item; without
-    /// a verdict on every table, the status line instead: the item then
-    /// becomes unsupported and shows why, rather than a healthy-looking 0.
+    /// The differing tables of every replica; `None` unless every replica
+    /// has a verdict on every table.
+    fn drifted(&self) -> Option<u64> {
+        let complete = !self.parts.is_empty() && self.parts.iter().all(|p| p.complete);
+        complete.then(|| self.parts.iter().filter_map(|p| p.figures.drifted).sum())
+    }
+
+    /// The number of differing tables (of all replicas), for a numeric
+    /// Zabbix item; without a verdict on every table, the status line
+    /// instead: the item then becomes unsupported and shows why, rather
+    /// than a healthy-looking 0.
     fn number(&self) -> String {
-        match (self.complete, self.figures.drifted) {
-            (true, Some(n)) => format!("{n}\n"),
-            _ => format!("{LABEL} {} - {}\n", self.state, self.summary),
+        match self.drifted() {
+            Some(n) => format!("{n}\n"),
+            None => format!("{LABEL} {} - {}\n", self.state, self.summary),
         }
     }
+}
+
+/// One replica: its summary with positions; with several, each replica's
+/// findings in a few words, worst first (a failed replica's message names
+/// it already).
+fn status_summary(parts: &[Part]) -> String {
+    match parts {
+        [one] => one.summary.clone(),
+        _ => worst_first(parts)
+            .iter()
+            .map(|p| match p.figures.tables {
+                Some(_) => format!("{}: {}", p.replica, p.core),
+                None => p.core.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// The worst state first; the order given among equals.
+fn worst_first(parts: &[Part]) -> Vec<&Part> {
+    let mut ordered: Vec<&Part> = parts.iter().collect();
+    ordered.sort_by_key(|p| std::cmp::Reverse(p.state.severity()));
+    ordered
+}
+
+fn round_ms(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
 }
 
 /// Counts of verdicts, from which the state and the figures come.
@@ -176,9 +380,9 @@ struct Tally {
     unreadable: u64,
 }
 
-fn tally(o: &Outcome) -> Tally {
+fn tally(found: &ReplicaOutcome) -> Tally {
     let mut t = Tally::default();
-    for (key, v) in &o.comparison.verdicts {
+    for (key, v) in &found.comparison.verdicts {
         t.tables += u64::from(!key.is_database());
         match v {
             Verdict::Match(_) => {}
@@ -201,21 +405,36 @@ fn tally(o: &Outcome) -> Tally {
     t
 }
 
-fn figures(o: &Outcome, t: &Tally) -> Figures {
+fn figures(found: &ReplicaOutcome, t: &Tally, o: &Outcome) -> Figures {
     Figures {
         tables: Some(t.tables),
         drifted: Some(t.drifted),
         missing_on_replica: Some(t.missing_on_replica),
         missing_on_primary: Some(t.missing_on_primary),
         max_row_diff: Some(t.max_row_diff),
-        rows_primary: Some(o.comparison.rows_primary),
-        rows_replica: Some(o.comparison.rows_replica),
+        rows_primary: Some(found.comparison.rows_primary),
+        rows_replica: Some(found.comparison.rows_replica),
         unverified: Some(t.unverified),
         unreadable: Some(t.unreadable),
-        rechecks: Some(o.comparison.rechecks),
-        replica_ahead: o.replica_ahead,
-        time: Some((o.elapsed.as_secs_f64() * 1000.0).round() / 1000.0),
+        rechecks: Some(found.comparison.rechecks),
+        replica_ahead: found.replica_ahead,
+        time: Some(round_ms(o.elapsed.as_secs_f64())),
     }
+}
+
+fn findings(found: &ReplicaOutcome, positioned: bool) -> Vec<Finding> {
+    found
+        .comparison
+        .verdicts
+        .iter()
+        .filter_map(|(k, v)| {
+            Some(Finding {
+                database: k.db().to_string(),
+                table: k.table_name().map(str::to_string),
+                finding: finding(k, v, positioned)?,
+            })
+        })
+        .collect()
 }
 
 fn signed(c: &Counts) -> String {
@@ -228,7 +447,7 @@ fn signed(c: &Counts) -> String {
 }
 
 /// One finding, as a long-output line; `None` for a match.
-fn finding(key: &Key, v: &Verdict, o: &Outcome) -> Option<String> {
+fn finding(key: &Key, v: &Verdict, positioned: bool) -> Option<String> {
     Some(match v {
         Verdict::Match(_) => return None,
         Verdict::Drift { counts, at, .. } => {
@@ -245,7 +464,7 @@ fn finding(key: &Key, v: &Verdict, o: &Outcome) -> Option<String> {
         }
         Verdict::Missing { on } => format!("{key}: missing on the {}", on.name()),
         Verdict::Unverified { last } => {
-            let why = if o.positioned {
+            let why = if positioned {
                 "not counted at one replication position in time"
             } else {
                 "read without comparable replication positions"
@@ -264,16 +483,16 @@ fn finding(key: &Key, v: &Verdict, o: &Outcome) -> Option<String> {
     })
 }
 
-fn positions(o: &Outcome) -> String {
-    match o.positions.as_slice() {
-        _ if !o.positioned => {
+fn positions(found: &ReplicaOutcome, positioned: bool) -> String {
+    match found.positions.as_slice() {
+        _ if !positioned => {
             "counts read without comparable replication positions (no GTID wait possible)".into()
         }
         [] => "no pair of snapshots at one replication position".into(),
         [p] => format!("both at GTID {p}"),
         [first, .., last] => format!(
             "both at {} replication positions, GTID {first} to {last}",
-            o.positions.len()
+            found.positions.len()
         ),
     }
 }
@@ -287,9 +506,9 @@ fn how_words(how: How) -> &'static str {
 }
 
 /// How the verdicts were reached: the honesty line of every answer.
-fn how_reached(o: &Outcome) -> String {
+fn how_reached(found: &ReplicaOutcome) -> String {
     let mut n = [0u64; 2];
-    for v in o.comparison.verdicts.values() {
+    for v in found.comparison.verdicts.values() {
         if let Verdict::Match(h) | Verdict::Drift { how: h, .. } = v {
             n[*h as usize] += 1;
         }
@@ -333,11 +552,11 @@ fn nothing_compared(f: &Tally) -> bool {
     f.tables == 0 && f.drifted == 0
 }
 
-/// The status line's summary: what differs (the first three), or how
-/// many tables match; then what has no verdict, and the positions.
-fn summary(o: &Outcome, t: &Tally) -> String {
+/// What differs (the first three), or how many tables match; then what
+/// has no verdict.
+fn core_summary(found: &ReplicaOutcome, t: &Tally) -> String {
     let mut summary = if t.drifted > 0 {
-        differing(o, t)
+        differing(found, t)
     } else if nothing_compared(t) {
         "no table matched the filters".to_string()
     } else {
@@ -350,12 +569,11 @@ fn summary(o: &Outcome, t: &Tally) -> String {
     if t.unreadable > 0 {
         summary.push_str(&format!(", {} unreadable", t.unreadable));
     }
-    summary.push_str(&format!(", {}", positions(o)));
     summary
 }
 
-fn differing(o: &Outcome, t: &Tally) -> String {
-    let names: Vec<String> = o
+fn differing(found: &ReplicaOutcome, t: &Tally) -> String {
+    let names: Vec<String> = found
         .comparison
         .verdicts
         .iter()
@@ -380,9 +598,10 @@ fn differing(o: &Outcome, t: &Tally) -> String {
     )
 }
 
-fn perfdata(o: &Outcome, t: &Tally, cfg: &Config) -> Vec<Perfdata> {
+/// One replica's perfdata (with the run's time, last).
+fn perfdata(found: &ReplicaOutcome, t: &Tally, o: &Outcome, cfg: &Config) -> Vec<Perfdata> {
     let th = &cfg.thresholds;
-    let ahead = match o.replica_ahead {
+    let ahead = match found.replica_ahead {
         Some(n) => Perfdata::count("replica_ahead", n),
         None => Perfdata::count("replica_ahead", 0).unknown(),
     };
@@ -393,50 +612,49 @@ fn perfdata(o: &Outcome, t: &Tally, cfg: &Config) -> Vec<Perfdata> {
         Perfdata::count("missing_on_primary", t.missing_on_primary),
         Perfdata::count("max_row_diff", t.max_row_diff)
             .thresholds(th.warning_rows.as_ref(), th.critical_rows.as_ref()),
-        Perfdata::count("rows_primary", o.comparison.rows_primary),
-        Perfdata::count("rows_replica", o.comparison.rows_replica),
+        Perfdata::count("rows_primary", found.comparison.rows_primary),
+        Perfdata::count("rows_replica", found.comparison.rows_replica),
         Perfdata::count("unverified", t.unverified),
         Perfdata::count("unreadable", t.unreadable),
-        Perfdata::count("rechecks", o.comparison.rechecks),
+        Perfdata::count("rechecks", found.comparison.rechecks),
         ahead,
         Perfdata::seconds("time", o.elapsed.as_secs_f64()),
     ]
 }
 
-/// How the verdicts were reached, notes, and what `-v` and `-vv` add.
-fn details(o: &Outcome, cfg: &Config) -> Vec<String> {
-    let mut lines = vec![how_reached(o)];
-    lines.extend(cfg.notes.iter().cloned());
-    if cfg.verbosity >= 1 {
-        lines.push(format!(
-            "{} round(s), {} table re-check(s), {} snapshot pair(s) opened to find ones at one \
-             position; {}",
-            o.rounds,
-            o.comparison.rechecks,
-            o.align_tries,
-            positions(o)
-        ));
-    }
-    if cfg.verbosity >= 2 {
-        lines.push(format!(
-            "{}, {}, user {}, {} connection(s) per server, timeout {}s, tls {}",
-            cfg.primary,
-            cfg.replica,
-            cfg.user,
-            cfg.connections,
-            cfg.timeout.as_secs_f64(),
-            if cfg.tls.is_some() { "on" } else { "off" }
-        ));
-    }
-    lines
+/// `-v`: how the run went for one replica.
+fn progress(found: &ReplicaOutcome, o: &Outcome) -> String {
+    format!(
+        "{} round(s), {} table re-check(s), {} snapshot set(s) opened to find ones at one \
+         position; {}",
+        o.rounds,
+        found.comparison.rechecks,
+        o.align_tries,
+        positions(found, o.positioned)
+    )
+}
+
+/// `-vv`: the configuration.
+fn configuration(cfg: &Config) -> String {
+    let replicas: Vec<String> = cfg.replicas.iter().map(ToString::to_string).collect();
+    format!(
+        "{}, {}, user {}, {} connection(s) per server, timeout {}s, tls {}",
+        cfg.primary,
+        replicas.join(", "),
+        cfg.user,
+        cfg.connections,
+        cfg.timeout.as_secs_f64(),
+        if cfg.tls.is_some() { "on" } else { "off" }
+    )
 }
 
 /// `-vvv`: every match and how it was reached.
-fn matches(o: &Outcome, cfg: &Config) -> Vec<String> {
+fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
     if cfg.verbosity < 3 {
         return Vec::new();
     }
-    o.comparison
+    found
+        .comparison
         .verdicts
         .iter()
         .filter_map(|(k, v)| match v {

@@ -106,7 +106,7 @@ impl Session {
         server: &Server,
         index: usize,
         deadline: Instant,
-        connected: &dyn Fn(Role, u32),
+        connected: &dyn Fn(usize, u32),
     ) -> Result<Session> {
         let left = deadline.saturating_duration_since(Instant::now());
         let conn = Conn::new(opts(cfg, server, left.min(Duration::from_secs(15))))
@@ -128,7 +128,7 @@ impl Session {
             flavor,
         };
         // Told before the first statement, so that a timeout can kill it.
-        connected(server.role, s.conn.connection_id());
+        connected(server.slot, s.conn.connection_id());
         // Read-only, and every statement bounded on the server side by the
         // whole budget: nothing of ours outlives the plugin. One round trip.
         let limit = cfg.timeout.as_secs_f64();

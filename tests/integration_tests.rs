@@ -6,36 +6,6 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
-/// Three tables of a few rows in `db`, made on the primary and replicated.
-fn seed(db: &str) {
-    exec(
-        Side::Primary,
-        &[
-            &format!("CREATE DATABASE `{db}`"),
-            &format!(
-                "CREATE TABLE `{db}`.t1 (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB"
-            ),
-            &format!(
-                "CREATE TABLE `{db}`.t2 (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB"
-            ),
-            &format!(
-                "CREATE TABLE `{db}`.t3 (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB"
-            ),
-            &format!("INSERT INTO `{db}`.t1 (v) VALUES (1),(2),(3)"),
-            &format!("INSERT INTO `{db}`.t2 (v) VALUES (1),(2),(3),(4),(5)"),
-        ],
-    );
-    sync();
-}
-
-/// A fresh prefix for one test and its first database, seeded.
-fn seeded(name: &str) -> (String, String) {
-    let p = fresh(name);
-    let db = format!("{p}_a");
-    seed(&db);
-    (p, db)
-}
-
 #[test]
 fn matching_pair_is_ok() {
     let _g = shared();

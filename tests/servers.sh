@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Brings up (or down) a private MariaDB primary + replica pair on loopback for
-# check_mysql_drift's tests and demo. Not the system service: two mariadbd
-# processes of our own, each with a datadir under $DRIFT_TEST_DIR, stopped by
-# their pid files. Idempotent: "up" on a running pair only re-checks it.
+# check_mysql_drift's tests and demo, and the rest of the test set: a second
+# replica of the primary, a replica chained through the first one, and a
+# primary of its own with no replica (for "not a replica of this primary").
+# Not the system service: mariadbd processes of our own, each with a datadir
+# under $DRIFT_TEST_DIR, stopped by their pid files. Idempotent: "up" on a
+# running set only re-checks it.
 #
 #   tests/servers.sh up | down | status | env
 #
-# Ports: primary 127.0.0.1:$DRIFT_PRIMARY_PORT (13306), replica :$DRIFT_REPLICA_PORT (13307).
+# Ports (127.0.0.1): primary $DRIFT_PRIMARY_PORT (13306), replica $DRIFT_REPLICA_PORT
+# (13307), replica2 $DRIFT_REPLICA2_PORT (13308, of the primary), chained
+# $DRIFT_CHAINED_PORT (13309, of the replica: primary -> replica -> chained), other
+# $DRIFT_OTHER_PORT (13310, a primary of its own).
 # Accounts: monitor/$DRIFT_MONITOR_PASSWORD (SELECT, SHOW DATABASES: the mission's
 # read-only grant) and admin/$DRIFT_ADMIN_PASSWORD (ALL, for the tests' own setup).
 set -euo pipefail
@@ -14,6 +20,12 @@ set -euo pipefail
 DIR=${DRIFT_TEST_DIR:-/tmp/check_mysql_drift-servers}
 PRIMARY_PORT=${DRIFT_PRIMARY_PORT:-13306}
 REPLICA_PORT=${DRIFT_REPLICA_PORT:-13307}
+REPLICA2_PORT=${DRIFT_REPLICA2_PORT:-13308}
+CHAINED_PORT=${DRIFT_CHAINED_PORT:-13309}
+OTHER_PORT=${DRIFT_OTHER_PORT:-13310}
+# name:port:server_id, in the order they start (a source before its replicas).
+INSTANCES=("primary:$PRIMARY_PORT:1" "replica:$REPLICA_PORT:2" "replica2:$REPLICA2_PORT:3"
+  "chained:$CHAINED_PORT:4" "other:$OTHER_PORT:5")
 MONITOR_PASSWORD=${DRIFT_MONITOR_PASSWORD:-monitor-pw}
 ADMIN_PASSWORD=${DRIFT_ADMIN_PASSWORD:-admin-pw}
 REPL_PASSWORD=repl-pw
@@ -138,10 +150,10 @@ EOF
   exit 1
 }
 
-configure_pair() {
-  # Accounts are made on each server with sql_log_bin=0 so that the
-  # replica's GTID history holds only what it replicated.
-  local users="
+# Accounts are made on each server with sql_log_bin=0 so that a replica's
+# GTID history holds only what it replicated.
+make_accounts() {
+  sql "$1" "
     SET SESSION sql_log_bin=0;
     CREATE USER IF NOT EXISTS 'admin'@'127.0.0.1' IDENTIFIED BY '$ADMIN_PASSWORD';
     GRANT ALL ON *.* TO 'admin'@'127.0.0.1' WITH GRANT OPTION;
@@ -149,27 +161,47 @@ configure_pair() {
     GRANT SELECT, SHOW DATABASES ON *.* TO 'monitor'@'%';
     CREATE USER IF NOT EXISTS 'repl'@'127.0.0.1' IDENTIFIED BY '$REPL_PASSWORD';
     GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';"
-  sql primary "$users"
-  sql replica "$users"
-  local running
-  running=$(sql replica "SHOW GLOBAL STATUS LIKE 'Slave_running'" | awk '{print $2}')
-  if [[ $running != ON ]]; then
-    log "starting GTID replication primary -> replica"
-    sql replica "STOP SLAVE;
-      CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$PRIMARY_PORT,
+}
+
+slave_running() {
+  sql "$1" "SHOW GLOBAL STATUS LIKE 'Slave_running'" | awk '{print $2}'
+}
+
+# replicate NAME SOURCE_PORT: GTID replication of NAME from the server on
+# SOURCE_PORT, unless it already runs.
+replicate() {
+  local name=$1 source_port=$2
+  if [[ $(slave_running "$name") != ON ]]; then
+    log "starting GTID replication $name <- 127.0.0.1:$source_port"
+    sql "$name" "STOP SLAVE;
+      CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$source_port,
         MASTER_USER='repl', MASTER_PASSWORD='$REPL_PASSWORD',
         MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1;
       START SLAVE;"
   fi
   local i
   for ((i = 0; i < 60; i++)); do
-    running=$(sql replica "SHOW GLOBAL STATUS LIKE 'Slave_running'" | awk '{print $2}')
-    [[ $running == ON ]] && return
+    [[ $(slave_running "$name") == ON ]] && return
     sleep 0.5
   done
-  log "replication did not start:"
-  sql replica "SHOW SLAVE STATUS\G" >&2
+  log "replication of $name did not start (a set made before $name existed replays" \
+    "a history it cannot apply: tests/servers.sh reset, then up):"
+  sql "$name" "SHOW SLAVE STATUS\G" | grep -E 'Running|Last_.*Error' >&2
   exit 1
+}
+
+configure_set() {
+  local instance
+  for instance in "${INSTANCES[@]}"; do
+    make_accounts "${instance%%:*}"
+  done
+  replicate replica "$PRIMARY_PORT"
+  replicate replica2 "$PRIMARY_PORT"
+  replicate chained "$REPLICA_PORT"
+  # The other primary has a history of its own, in the same GTID domain.
+  sql other "CREATE DATABASE IF NOT EXISTS other_app;
+    CREATE TABLE IF NOT EXISTS other_app.t (id INT PRIMARY KEY) ENGINE=InnoDB;
+    INSERT IGNORE INTO other_app.t VALUES (1);"
 }
 
 stop_instance() {
@@ -195,31 +227,46 @@ print_env() {
 export DRIFT_TEST_DIR=$DIR
 export DRIFT_PRIMARY_PORT=$PRIMARY_PORT
 export DRIFT_REPLICA_PORT=$REPLICA_PORT
+export DRIFT_REPLICA2_PORT=$REPLICA2_PORT
+export DRIFT_CHAINED_PORT=$CHAINED_PORT
+export DRIFT_OTHER_PORT=$OTHER_PORT
 export DRIFT_MONITOR_PASSWORD=$MONITOR_PASSWORD
 export DRIFT_ADMIN_PASSWORD=$ADMIN_PASSWORD
 EOF
+}
+
+names() {
+  local instance
+  for instance in "${INSTANCES[@]}"; do
+    echo "${instance%%:*}"
+  done
 }
 
 case ${1:-up} in
   up)
     install_packages
     make_certificates
-    start_instance primary "$PRIMARY_PORT" 1
-    start_instance replica "$REPLICA_PORT" 2
-    configure_pair
-    log "pair up: primary 127.0.0.1:$PRIMARY_PORT, replica 127.0.0.1:$REPLICA_PORT (dir $DIR)"
+    for instance in "${INSTANCES[@]}"; do
+      IFS=: read -r name port server_id <<<"$instance"
+      start_instance "$name" "$port" "$server_id"
+    done
+    configure_set
+    log "set up: primary 127.0.0.1:$PRIMARY_PORT, replicas :$REPLICA_PORT :$REPLICA2_PORT," \
+      "chained :$CHAINED_PORT (of :$REPLICA_PORT), other primary :$OTHER_PORT (dir $DIR)"
     ;;
   down)
-    stop_instance replica
-    stop_instance primary
+    # Replicas first, the primary last.
+    for name in $(names | tac); do
+      stop_instance "$name"
+    done
     ;;
   reset)
     "$0" down
     rm -rf "$DIR"
     ;;
   status)
-    for n in primary replica; do
-      if is_up "$n"; then echo "$n: up"; else echo "$n: down"; fi
+    for name in $(names); do
+      if is_up "$name"; then echo "$name: up"; else echo "$name: down"; fi
     done
     ;;
   env) print_env ;;

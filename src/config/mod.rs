@@ -29,15 +29,40 @@ pub struct Server {
     pub role: Role,
     pub host: String,
     pub port: u16,
+    /// Its place in the run: 0 the primary, 1.. the replicas in the order
+    /// given (keys the connections' stages and ids).
+    pub slot: usize,
+}
+
+impl Server {
+    /// `host:port` (`[v6]:port`), as the operator names it.
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The perfdata label prefix of a replica: `[a-z0-9_]` only (what every
+    /// perfdata parser and grapher accepts), the port added unless it is
+    /// the default one.
+    pub fn label(&self) -> String {
+        let name = if self.port == DEFAULT_PORT {
+            self.host.clone()
+        } else {
+            format!("{}_{}", self.host, self.port)
+        };
+        name.to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect()
+    }
 }
 
 impl std::fmt::Display for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "{} [{}]:{}", self.role.name(), self.host, self.port)
-        } else {
-            write!(f, "{} {}:{}", self.role.name(), self.host, self.port)
-        }
+        write!(f, "{} {}", self.role.name(), self.address())
     }
 }
 
@@ -66,7 +91,8 @@ pub struct Thresholds {
 #[derive(Debug)]
 pub struct Config {
     pub primary: Server,
-    pub replica: Server,
+    /// At least one; several are compared against the primary in one run.
+    pub replicas: Vec<Server>,
     pub user: String,
     pub password: Option<String>,
     pub tls: Option<Tls>,
@@ -86,7 +112,7 @@ impl Config {
     /// process environment.
     pub fn resolve(cli: Cli, env_password: Option<String>) -> Result<Config> {
         let file = FileOptions::read(cli.defaults_file.as_deref())?;
-        let (primary, replica) = servers(&cli, &file)?;
+        let (primary, replicas) = servers(&cli, &file)?;
         let user = cli
             .user
             .clone()
@@ -104,7 +130,7 @@ impl Config {
         };
         Ok(Config {
             primary,
-            replica,
+            replicas,
             user,
             password,
             tls: tls(&cli, &file)?,
@@ -169,8 +195,9 @@ impl FileOptions {
     }
 }
 
-/// The primary and the replica, from the command line, else the file.
-fn servers(cli: &Cli, file: &FileOptions) -> Result<(Server, Server)> {
+/// The primary and the replicas, from the command line, else the file
+/// (where several replicas are a comma-separated list).
+fn servers(cli: &Cli, file: &FileOptions) -> Result<(Server, Vec<Server>)> {
     let port = match (cli.port, file.get("port")) {
         (Some(p), _) => p,
         (None, Some(p)) => p
@@ -187,16 +214,24 @@ fn servers(cli: &Cli, file: &FileOptions) -> Result<(Server, Server)> {
         .or_else(|| file.get("primary"))
         .or_else(|| file.get("host"))
         .ok_or_else(|| anyhow!("no primary given: use --master HOST[:PORT]"))?;
-    let replica = cli
-        .replica
-        .clone()
-        .or_else(|| file.get("replica"))
-        .or_else(|| file.get("slave"))
-        .ok_or_else(|| anyhow!("no replica given: use --replica HOST[:PORT]"))?;
-    Ok((
-        parse_server(Role::Primary, &master, port)?,
-        parse_server(Role::Replica, &replica, port)?,
-    ))
+    let listed = file.get("replica").or_else(|| file.get("slave"));
+    let specs: Vec<String> = match (&cli.replica[..], listed) {
+        ([], Some(list)) => list.split(',').map(str::to_string).collect(),
+        (given, _) => given.to_vec(),
+    };
+    if specs.is_empty() {
+        bail!("no replica given: use --replica HOST[:PORT]");
+    }
+    let primary = parse_server(Role::Primary, &master, port, 0)?;
+    let mut replicas: Vec<Server> = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let replica = parse_server(Role::Replica, spec, port, i + 1)?;
+        if let Some(twice) = replicas.iter().find(|r| r.address() == replica.address()) {
+            bail!("--replica: {} is given twice", twice.address());
+        }
+        replicas.push(replica);
+    }
+    Ok((primary, replicas))
 }
 
 /// TLS settings, when any is asked for, with their files checked.
@@ -241,7 +276,7 @@ fn plausible_host(host: &str) -> bool {
 }
 
 /// `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
-fn parse_server(role: Role, spec: &str, default_port: u16) -> Result<Server> {
+fn parse_server(role: Role, spec: &str, default_port: u16, slot: usize) -> Result<Server> {
     let what = || {
         format!(
             "--{}",
@@ -286,6 +321,7 @@ fn parse_server(role: Role, spec: &str, default_port: u16) -> Result<Server> {
         role,
         host: host.to_string(),
         port,
+        slot,
     })
 }
 
@@ -301,7 +337,7 @@ mod tests {
 
     #[test]
     fn servers_and_ports() {
-        let s = |x: &str| parse_server(Role::Primary, x, 3306).map(|s| (s.host, s.port));
+        let s = |x: &str| parse_server(Role::Primary, x, 3306, 0).map(|s| (s.host, s.port));
         assert_eq!(s("db1").unwrap(), ("db1".into(), 3306));
         assert_eq!(s("db1:3307").unwrap(), ("db1".into(), 3307));
         assert_eq!(s("[::1]:3308").unwrap(), ("::1".into(), 3308));
@@ -316,7 +352,7 @@ mod tests {
         let c =
             Config::resolve(cli(&["--master", "a", "--replica", "b:1", "-u", "m"]), None).unwrap();
         assert_eq!(c.primary.port, 3306);
-        assert_eq!(c.replica.port, 1);
+        assert_eq!(c.replicas[0].port, 1);
         assert_eq!(c.timeout, Duration::from_secs(30));
         assert!(c.thresholds.critical.as_ref().unwrap().alerts(1.0));
         assert!(c.thresholds.warning.is_none());
@@ -340,7 +376,10 @@ mod tests {
             (c.user.as_str(), c.password.as_deref()),
             ("fileuser", Some("filepw"))
         );
-        assert_eq!((c.replica.host.as_str(), c.replica.port), ("r1", 3310));
+        assert_eq!(
+            (c.replicas[0].host.as_str(), c.replicas[0].port),
+            ("r1", 3310)
+        );
         // argv wins over the file; the file over MYSQL_PWD.
         let c = Config::resolve(
             cli(&[

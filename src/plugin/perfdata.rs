@@ -5,7 +5,7 @@ use std::fmt;
 
 #[derive(Debug, Clone)]
 pub struct Perfdata {
-    pub label: &'static str,
+    pub label: String,
     /// `None` is written `U` (a value that could not be measured).
     pub value: Option<f64>,
     pub uom: &'static str,
@@ -16,9 +16,9 @@ pub struct Perfdata {
 }
 
 impl Perfdata {
-    pub fn count(label: &'static str, value: u64) -> Perfdata {
+    pub fn count(label: impl Into<String>, value: u64) -> Perfdata {
         Perfdata {
-            label,
+            label: label.into(),
             value: Some(value as f64),
             uom: "",
             warn: None,
@@ -28,7 +28,7 @@ impl Perfdata {
         }
     }
 
-    pub fn seconds(label: &'static str, value: f64) -> Perfdata {
+    pub fn seconds(label: impl Into<String>, value: f64) -> Perfdata {
         Perfdata {
             uom: "s",
             value: Some(value),
@@ -46,6 +46,12 @@ impl Perfdata {
         self.value = None;
         self
     }
+
+    /// The same figure of one of several things: `prefix.label`.
+    pub fn of(mut self, prefix: &str) -> Perfdata {
+        self.label = format!("{prefix}.{}", self.label);
+        self
+    }
 }
 
 /// C-locale decimal without exponent: `12`, `0.417`.
@@ -60,7 +66,7 @@ fn number(v: f64) -> String {
 
 impl fmt::Display for Perfdata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Labels are ours, made of [a-z0-9_]: no quoting needed.
+        // Labels are ours, made of [a-z0-9_.]: no quoting needed.
         let value = self.value.map_or_else(|| "U".to_string(), number);
         let opt = |r: &Option<Range>| r.as_ref().map(|r| r.to_string()).unwrap_or_default();
         let num = |n: Option<f64>| n.map(number).unwrap_or_default();
@@ -107,6 +113,14 @@ mod tests {
         assert_eq!(
             Perfdata::seconds("time", 12345678.5).to_string(),
             "time=12345678.5s;;;0"
+        );
+    }
+
+    #[test]
+    fn labels_of_one_of_several() {
+        assert_eq!(
+            Perfdata::count("drifted", 1).of("db3_3307").to_string(),
+            "db3_3307.drifted=1;;;0"
         );
     }
 

@@ -23,7 +23,7 @@ impl State {
         }
     }
 
-    fn severity(self) -> u8 {
+    pub(crate) fn severity(self) -> u8 {
         match self {
             State::Ok => 0,
             State::Unknown => 1,

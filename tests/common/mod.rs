@@ -21,6 +21,19 @@ pub fn replica_port() -> u16 {
 pub fn monitor_password() -> String {
     env_or("DRIFT_MONITOR_PASSWORD", "monitor-pw")
 }
+pub fn port(side: Side) -> u16 {
+    let (var, default) = match side {
+        Side::Primary => ("DRIFT_PRIMARY_PORT", "13306"),
+        Side::Replica => ("DRIFT_REPLICA_PORT", "13307"),
+        Side::Replica2 => ("DRIFT_REPLICA2_PORT", "13308"),
+        Side::Chained => ("DRIFT_CHAINED_PORT", "13309"),
+        Side::Other => ("DRIFT_OTHER_PORT", "13310"),
+    };
+    env_or(var, default).parse().unwrap()
+}
+pub fn addr(side: Side) -> String {
+    format!("127.0.0.1:{}", port(side))
+}
 pub fn primary_addr() -> String {
     format!("127.0.0.1:{}", primary_port())
 }
@@ -28,10 +41,31 @@ pub fn replica_addr() -> String {
     format!("127.0.0.1:{}", replica_port())
 }
 
+/// The servers of `tests/servers.sh`: the pair, a second replica of the
+/// primary, a replica of the replica, and a primary of its own.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Side {
     Primary,
     Replica,
+    Replica2,
+    Chained,
+    Other,
+}
+
+/// Every replica of the primary (the chained one through `Replica`).
+pub const REPLICAS: [Side; 3] = [Side::Replica, Side::Replica2, Side::Chained];
+
+impl Side {
+    /// Its folder under the test directory.
+    fn name(self) -> &'static str {
+        match self {
+            Side::Primary => "primary",
+            Side::Replica => "replica",
+            Side::Replica2 => "replica2",
+            Side::Chained => "chained",
+            Side::Other => "other",
+        }
+    }
 }
 
 /// Tests that stop replication or servers take this for writing; the
@@ -47,10 +81,7 @@ pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
 }
 
 pub fn admin(side: Side) -> Conn {
-    let port = match side {
-        Side::Primary => primary_port(),
-        Side::Replica => replica_port(),
-    };
+    let port = port(side);
     let opts = OptsBuilder::new()
         .ip_or_hostname(Some("127.0.0.1"))
         .tcp_port(port)
@@ -77,9 +108,14 @@ pub fn exec(side: Side, statements: &[&str]) {
 /// Statements on the replica alone: not written to its binary log, which
 /// is how drift happens (a write on the replica, a skipped event).
 pub fn on_replica_only(statements: &[&str]) {
+    on_only(Side::Replica, statements);
+}
+
+/// Statements on one server alone, unlogged (drift on that server only).
+pub fn on_only(side: Side, statements: &[&str]) {
     let mut all = vec!["SET SESSION sql_log_bin = 0"];
     all.extend_from_slice(statements);
-    exec(Side::Replica, &all);
+    exec(side, &all);
 }
 
 pub fn query_one<T: mysql::prelude::FromRow>(side: Side, sql: &str) -> T {
@@ -89,14 +125,13 @@ pub fn query_one<T: mysql::prelude::FromRow>(side: Side, sql: &str) -> T {
         .unwrap_or_else(|| panic!("{side:?}: {sql}: no row"))
 }
 
-/// Waits until the replica has applied everything the primary has logged.
+/// Waits until every replica has applied everything the primary has logged.
 pub fn sync() {
     let pos: String = query_one(Side::Primary, "SELECT @@GLOBAL.gtid_binlog_pos");
-    let r: i64 = query_one(
-        Side::Replica,
-        &format!("SELECT MASTER_GTID_WAIT('{pos}', 60)"),
-    );
-    assert_eq!(r, 0, "the replica did not reach {pos} within 60 s");
+    for side in REPLICAS {
+        let r: i64 = query_one(side, &format!("SELECT MASTER_GTID_WAIT('{pos}', 60)"));
+        assert_eq!(r, 0, "{side:?} did not reach {pos} within 60 s");
+    }
 }
 
 /// A fresh set of databases for one test, named `it_<name>...`: whatever an
@@ -104,7 +139,7 @@ pub fn sync() {
 /// itself cannot fail on the replica).
 pub fn fresh(name: &str) -> String {
     let prefix = format!("it_{name}");
-    for side in [Side::Primary, Side::Replica] {
+    for side in [Side::Primary, Side::Replica, Side::Replica2, Side::Chained] {
         let mut c = admin(side);
         let dbs: Vec<String> = c
             .exec(
@@ -119,6 +154,36 @@ pub fn fresh(name: &str) -> String {
         }
     }
     prefix
+}
+
+/// Three tables of a few rows in `db`, made on the primary and replicated.
+pub fn seed(db: &str) {
+    exec(
+        Side::Primary,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!(
+                "CREATE TABLE `{db}`.t1 (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB"
+            ),
+            &format!(
+                "CREATE TABLE `{db}`.t2 (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB"
+            ),
+            &format!(
+                "CREATE TABLE `{db}`.t3 (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB"
+            ),
+            &format!("INSERT INTO `{db}`.t1 (v) VALUES (1),(2),(3)"),
+            &format!("INSERT INTO `{db}`.t2 (v) VALUES (1),(2),(3),(4),(5)"),
+        ],
+    );
+    sync();
+}
+
+/// A fresh prefix for one test and its first database, seeded.
+pub fn seeded(name: &str) -> (String, String) {
+    let p = fresh(name);
+    let db = format!("{p}_a");
+    seed(&db);
+    (p, db)
 }
 
 pub struct Run {
@@ -210,22 +275,29 @@ pub fn plugin(args: &[&str]) -> Run {
 /// The plugin against the pair as `monitor`, limited to databases that
 /// start with `prefix`, password through MYSQL_PWD.
 pub fn check(prefix: &str, extra: &[&str]) -> Run {
-    check_with("monitor", &monitor_password(), prefix, extra)
+    check_with(
+        "monitor",
+        &monitor_password(),
+        prefix,
+        &[Side::Replica],
+        extra,
+    )
 }
 
-fn check_with(user: &str, password: &str, prefix: &str, extra: &[&str]) -> Run {
+/// The same against the primary and the `replicas` given, in that order.
+pub fn check_replicas(prefix: &str, replicas: &[Side], extra: &[&str]) -> Run {
+    check_with("monitor", &monitor_password(), prefix, replicas, extra)
+}
+
+fn check_with(user: &str, password: &str, prefix: &str, replicas: &[Side], extra: &[&str]) -> Run {
     let include = format!("^{}", regex_escape(prefix));
-    let (p, r) = (primary_addr(), replica_addr());
-    let mut args = vec![
-        "--master",
-        &p,
-        "--replica",
-        &r,
-        "-u",
-        user,
-        "--include-db",
-        &include,
-    ];
+    let p = primary_addr();
+    let replicas: Vec<String> = replicas.iter().map(|r| addr(*r)).collect();
+    let mut args = vec!["--master", &p];
+    for r in &replicas {
+        args.extend(["--replica", r.as_str()]);
+    }
+    args.extend(["-u", user, "--include-db", &include]);
     args.extend_from_slice(extra);
     let run = plugin_env(&args, &[("MYSQL_PWD", password)]);
     // The status line is the plugin format's; JSON and number are checked
@@ -322,12 +394,7 @@ pub fn servers_up() {
 
 pub fn server_pid(side: Side) -> i32 {
     let dir = env_or("DRIFT_TEST_DIR", "/tmp/check_mysql_drift-servers");
-    let name = if side == Side::Primary {
-        "primary"
-    } else {
-        "replica"
-    };
-    std::fs::read_to_string(format!("{dir}/{name}/mysqld.pid"))
+    std::fs::read_to_string(format!("{dir}/{}/mysqld.pid", side.name()))
         .expect("pid file")
         .trim()
         .parse()
@@ -385,7 +452,7 @@ pub fn account(user: &str, require: &str, grants: &[&str]) {
 
 /// As an account made by `account` or `own_monitor`.
 pub fn check_as(user: &str, prefix: &str, extra: &[&str]) -> Run {
-    check_with(user, &format!("pw-{user}"), prefix, extra)
+    check_with(user, &format!("pw-{user}"), prefix, &[Side::Replica], extra)
 }
 
 /// The busy-table behaviours of production, each a bounded writer on the

@@ -1,0 +1,260 @@
+//! The servers of a run: connecting to all of them at once, telling
+//! whether each replica is one of the primary and replicates, and keeping
+//! the replicas that left the run apart from those still in it.
+
+use super::{both, join, note, staged, Ctx, Result};
+use crate::config::Server;
+use crate::consistency::{lineage, GtidPos, Lineage};
+use crate::plugin::{Failure, State};
+use crate::snapshot::{Identity, Session};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// One primary connection and one connection to each replica (`None`: the
+/// replica could not be reached), working on the same tables.
+pub(super) struct Lane {
+    pub(super) primary: Session,
+    pub(super) replicas: Vec<Option<Session>>,
+}
+
+/// The replicas that left the run, and why: the first failure of each is
+/// its answer. Shared by the lanes, so that all of them stop using it.
+pub(super) struct Dropouts {
+    failures: Mutex<Vec<Option<Failure>>>,
+}
+
+impl Dropouts {
+    pub(super) fn new(replicas: usize) -> Dropouts {
+        Dropouts {
+            failures: Mutex::new((0..replicas).map(|_| None).collect()),
+        }
+    }
+
+    pub(super) fn leave(&self, replica: usize, why: Failure) {
+        let mut all = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        all[replica].get_or_insert(why);
+    }
+
+    pub(super) fn is_out(&self, replica: usize) -> bool {
+        let all = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        all[replica].is_some()
+    }
+
+    pub(super) fn into_failures(self) -> Vec<Option<Failure>> {
+        self.failures
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs `work` on the connected replicas of `which` still in the run, all
+/// at once; a replica whose work fails leaves the run. The others' results,
+/// by replica.
+pub(super) fn each_replica<T: Send>(
+    replicas: &mut [Option<Session>],
+    which: &[usize],
+    dropouts: &Dropouts,
+    work: impl Fn(&mut Session) -> Result<T> + Sync,
+) -> Vec<(usize, T)> {
+    let work = &work;
+    let results: Vec<(usize, Result<T>)> = crossbeam::scope(|s| {
+        let handles: Vec<_> = replicas
+            .iter_mut()
+            .enumerate()
+            .filter(|(j, _)| which.contains(j) && !dropouts.is_out(*j))
+            .filter_map(|(j, session)| Some((j, session.as_mut()?)))
+            .map(|(j, session)| (j, s.spawn(move |_| work(session))))
+            .collect();
+        handles.into_iter().map(|(j, h)| (j, join(h))).collect()
+    })
+    .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"));
+    results
+        .into_iter()
+        .filter_map(|(j, result)| match result {
+            Ok(t) => Some((j, t)),
+            Err(why) => {
+                dropouts.leave(j, why);
+                None
+            }
+        })
+        .collect()
+}
+
+/// Every server's sessions, connected at the same time, paired into lanes.
+/// The primary that cannot be reached ends the run (naming the replicas
+/// that cannot be reached either, when none can); a replica that cannot
+/// leaves it.
+pub(super) fn connect(ctx: &Ctx, dropouts: &Dropouts) -> Result<Vec<Lane>> {
+    let cfg = ctx.cfg;
+    let (primary, replicas) = both(
+        || connect_all(ctx, &cfg.primary, ctx.deadline),
+        || {
+            let until = ctx.started + ctx.patience;
+            crossbeam::scope(|s| {
+                let handles: Vec<_> = cfg
+                    .replicas
+                    .iter()
+                    .map(|r| s.spawn(move |_| connect_all(ctx, r, until)))
+                    .collect();
+                handles.into_iter().map(join).collect::<Vec<_>>()
+            })
+            .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"))
+        },
+    );
+    let primary = match primary {
+        Ok(p) => p,
+        Err(p) if replicas.iter().all(Result::is_err) => {
+            return Err(all_failed(p, replicas.into_iter().filter_map(Result::err)))
+        }
+        Err(p) => return Err(p),
+    };
+    let mut per_replica: Vec<std::vec::IntoIter<Session>> = Vec::new();
+    for (j, result) in replicas.into_iter().enumerate() {
+        match result {
+            Ok(sessions) => per_replica.push(sessions.into_iter()),
+            Err(why) => {
+                dropouts.leave(j, why);
+                per_replica.push(Vec::new().into_iter());
+            }
+        }
+    }
+    Ok(primary
+        .into_iter()
+        .map(|primary| Lane {
+            primary,
+            replicas: per_replica.iter_mut().map(Iterator::next).collect(),
+        })
+        .collect())
+}
+
+/// No server could be reached: all are named, the worst state wins.
+fn all_failed(primary: Failure, replicas: impl Iterator<Item = Failure>) -> Failure {
+    replicas.fold(primary, |all, r| {
+        Failure::new(
+            all.state.merge(r.state),
+            format!("{}; {}", all.message, r.message),
+        )
+    })
+}
+
+/// The sessions of one server, connected at the same time, by `until`.
+fn connect_all(ctx: &Ctx, server: &Server, until: Instant) -> Result<Vec<Session>> {
+    crossbeam::scope(|s| {
+        let handles: Vec<_> = (0..ctx.cfg.connections)
+            .map(|i| {
+                s.spawn(move |_| {
+                    ctx.stage.set(server, i, format!("connecting to {server}"));
+                    let register = |slot, id| ctx.registry.add(slot, id);
+                    let session = Session::connect(ctx.cfg, server, i, until, &register)?;
+                    note(ctx, &session, "connected");
+                    Ok(session)
+                })
+            })
+            .collect();
+        handles.into_iter().map(join).collect()
+    })
+    .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"))
+}
+
+/// Makes sure each replica is a replica of the primary, as far as the
+/// account can tell, and that its replication runs; the others leave the
+/// run. Returns whether replication positions are to be had (MariaDB with
+/// a binary log on the primary).
+pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<bool> {
+    let all: Vec<usize> = (0..ctx.cfg.replicas.len()).collect();
+    // The replicas first: whatever they have applied by then, the primary
+    // had logged before it is asked (in parallel, a transaction logged
+    // between the readings would look foreign).
+    let replicas = each_replica(&mut lane.replicas, &all, dropouts, |s| {
+        staged(
+            ctx,
+            s,
+            "reading its server id and GTID position",
+            Session::identity,
+        )
+    });
+    let p = staged(
+        ctx,
+        &mut lane.primary,
+        "reading its server id and GTID state",
+        Session::identity,
+    )?;
+    for (j, r) in &replicas {
+        if let Err(why) = same_stream(ctx, &ctx.cfg.replicas[*j], &p, r) {
+            dropouts.leave(*j, why);
+        }
+    }
+    each_replica(&mut lane.replicas, &all, dropouts, |s| {
+        staged(ctx, s, "reading its replication state", replication_running)
+    });
+    Ok(p.gtids.is_some())
+}
+
+/// Replication not running takes the replica out: the counts of a stopped
+/// replica say nothing about drift.
+fn replication_running(replica: &mut Session) -> Result<()> {
+    let health = replica.replication_state()?;
+    if health.running {
+        return Ok(());
+    }
+    let detail = health.detail.map(|d| format!(" ({d})")).unwrap_or_default();
+    Err(Failure::critical(format!(
+        "replication is not running on {} ({}){detail}: no comparison made",
+        replica.server, health.seen
+    )))
+}
+
+/// Whether `replica` (identity `r`) applies the primary's (`p`) stream.
+fn same_stream(ctx: &Ctx, replica: &Server, p: &Identity, r: &Identity) -> Result<()> {
+    let primary = &ctx.cfg.primary;
+    let fail = |state, text: String| Err(Failure::new(state, text));
+    if p.server_id == r.server_id {
+        return fail(
+            State::Critical,
+            format!(
+                "{replica} is not a replica of {primary}: both have server_id {} (the same server given twice?)",
+                p.server_id
+            ),
+        );
+    }
+    let Some(state) = &p.gtids else {
+        // MySQL: no GTID state the account can compare.
+        return Ok(());
+    };
+    let Some(applied) = &r.gtids else {
+        return fail(
+            State::Unknown,
+            format!(
+                "cannot read mysql.gtid_slave_pos on {replica}: without the replica's position no \
+                 verdict can be reached (GRANT SELECT ON mysql.gtid_slave_pos)"
+            ),
+        );
+    };
+    match lineage(state, applied) {
+        Lineage::Replica => Ok(()),
+        Lineage::NotReplica(why) => fail(
+            State::Critical,
+            format!("{replica} is not a replica of {primary}: {why}"),
+        ),
+        Lineage::Unknown(why) => fail(
+            State::Unknown,
+            format!("cannot tell whether {replica} replicates from {primary}: {why}"),
+        ),
+    }
+}
+
+/// The replica did not reach `pos` within its patience.
+pub(super) fn lagging(ctx: &Ctx, replica: &mut Session, pos: &GtidPos) -> Failure {
+    let at = replica
+        .replica_applied()
+        .map_or_else(|| "unknown".into(), |p| p.to_string());
+    Failure::new(
+        State::Unknown,
+        format!(
+            "{} did not reach the primary's position {pos} within {:.1}s (it is at {at}): \
+             replica lagging, no comparison made",
+            replica.server,
+            ctx.started.elapsed().as_secs_f64()
+        ),
+    )
+}
