@@ -287,6 +287,105 @@ fn busy_tables_verdicts() {
     );
 }
 
+/// The state of `side`'s part of a run of several replicas, from its line
+/// in the long output (`ADDR: STATE - ...`).
+fn state_of(run: &Run, side: Side) -> String {
+    let head = format!("{}: ", addr(side));
+    run.stdout
+        .lines()
+        .skip(1)
+        .find_map(|l| {
+            l.strip_prefix(&head)?
+                .split_once(" - ")
+                .map(|(s, _)| s.to_string())
+        })
+        .unwrap_or_else(|| panic!("no line for {side:?}: {run}"))
+}
+
+/// Issue 12's acceptance under the busy-table traffic, with the three
+/// replicas of the test set (one chained through another) in each run:
+/// no replica of a healthy set is ever WARNING or CRITICAL in 20 runs;
+/// then, with drift on the second replica (hot +2, jobs +1) and on the
+/// chained one (moving_a +1), each is named for its replica in at least
+/// 19 of 20 runs, and the first replica, still healthy, never alarms.
+#[test]
+fn busy_tables_across_three_replicas() {
+    let _g = exclusive();
+    let (p, db, writers) = busy_shop("busy3");
+    let set = |n| -> Vec<Run> {
+        (0..n)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(250));
+                check_replicas(&p, &REPLICAS, &["-v"])
+            })
+            .collect()
+    };
+    let states = |runs: &[Run], side: Side| -> Vec<String> {
+        runs.iter().map(|r| state_of(r, side)).collect()
+    };
+    let count = |states: &[String], word: &str| states.iter().filter(|s| *s == word).count();
+    let healthy = set(20);
+    for side in REPLICAS {
+        let s = states(&healthy, side);
+        println!(
+            "healthy set, {side:?}: {} OK, {} UNKNOWN of 20; median run {:.3}s",
+            count(&s, "OK"),
+            count(&s, "UNKNOWN"),
+            median_secs(&healthy)
+        );
+        assert_eq!(
+            count(&s, "WARNING") + count(&s, "CRITICAL"),
+            0,
+            "false alarm on {side:?}"
+        );
+        assert!(count(&s, "UNKNOWN") <= 1, "{side:?}: {s:?}");
+    }
+    on_only(
+        Side::Replica2,
+        &[
+            &format!("INSERT INTO `{db}`.hot VALUES (-1, 0), (-2, 0)"),
+            &format!("INSERT INTO `{db}`.jobs VALUES (-1, 0)"),
+        ],
+    );
+    on_only(
+        Side::Chained,
+        &[&format!("INSERT INTO `{db}`.moving_a VALUES (-1, 0)")],
+    );
+    let drifted = set(20);
+    let (statements, secs) = writers.stop();
+    let hot_rate = statements[0] as f64 / secs;
+    println!("traffic: {statements:?} statements in {secs:.1}s (hot table {hot_rate:.0}/s)");
+    assert!(
+        hot_rate > 320.0,
+        "the hot table got only {hot_rate:.0} writes/s"
+    );
+    let healthy_one = states(&drifted, Side::Replica);
+    assert_eq!(
+        count(&healthy_one, "WARNING") + count(&healthy_one, "CRITICAL"),
+        0
+    );
+    for (side, table, diff) in [
+        (Side::Replica2, "hot", "+2"),
+        (Side::Replica2, "jobs", "+1"),
+        (Side::Chained, "moving_a", "+1"),
+    ] {
+        let finding = format!("{}: {db}.{table}: primary ", addr(side));
+        let diff = format!("({diff}), verified at GTID 0-1-");
+        let named = drifted
+            .iter()
+            .filter(|r| r.code == 2)
+            .filter(|r| {
+                r.stdout
+                    .lines()
+                    .any(|l| l.starts_with(&finding) && l.contains(&diff))
+            })
+            .count();
+        println!("  {side:?} {table} named CRITICAL in {named} of 20 runs");
+        assert!(named >= 19, "{side:?} {table}: named in {named} of 20");
+    }
+    assert!(drifted.iter().all(|r| r.code == 2), "drift not CRITICAL");
+}
+
 fn wait_replication_running() {
     let started = Instant::now();
     loop {

@@ -361,6 +361,64 @@ mod tests {
     }
 
     #[test]
+    fn several_replicas() {
+        let given = |c: &Config| -> Vec<(String, usize, String)> {
+            c.replicas
+                .iter()
+                .map(|r| (r.address(), r.slot, r.label()))
+                .collect()
+        };
+        let c = Config::resolve(
+            cli(&[
+                "--master",
+                "p",
+                "--replica",
+                "Db2",
+                "--replica",
+                "db3:3307,[::1]:3308",
+                "-u",
+                "m",
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            given(&c),
+            [
+                ("Db2:3306".into(), 1, "db2".into()),
+                ("db3:3307".into(), 2, "db3_3307".into()),
+                ("[::1]:3308".into(), 3, "__1_3308".into()),
+            ]
+        );
+        let dir = std::env::temp_dir().join(format!("cmd-replicas-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("my.cnf");
+        std::fs::write(&f, "[check_mysql_drift]\nreplica=r1, r2:1\n").unwrap();
+        let file = [
+            "--master",
+            "p",
+            "-u",
+            "m",
+            "--defaults-file",
+            f.to_str().unwrap(),
+        ];
+        let c = Config::resolve(cli(&file), None).unwrap();
+        assert_eq!(given(&c)[1], ("r2:1".into(), 2, "r2_1".into()));
+        // The command line's replicas replace the file's.
+        let c = Config::resolve(cli(&[&file[..], &["--replica", "r9"]].concat()), None).unwrap();
+        assert_eq!(given(&c), [("r9:3306".into(), 1, "r9".into())]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let e = Config::resolve(
+            cli(&["--master", "p", "--replica", "a,a:3306", "-u", "m"]),
+            None,
+        );
+        assert_eq!(
+            format!("{:#}", e.unwrap_err()),
+            "--replica: a:3306 is given twice"
+        );
+    }
+
+    #[test]
     fn option_file_then_env_password() {
         let dir = std::env::temp_dir().join(format!("cmd-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
