@@ -5,6 +5,12 @@
 //! peak RSS from /usr/bin/time -v.
 //!
 //!   tests/bench.sh [SHAPE...]      SHAPE: 1k, 10k, 11k (default), 50k
+//!   tests/bench.sh replicas [SHAPE] several replicas (default 11k)
+//!
+//! `replicas`: the three replicas of the test set (one chained through
+//! another) checked by one run, against a single-replica run and against
+//! three separate runs, with the rows the primary read in each (from its
+//! `Handler_read_*` counters: nothing else reads it meanwhile).
 //!
 //! With `DRIFT_BENCH_BASELINE=/path/to/check_mysql_drift` (another build,
 //! e.g. of an earlier commit) that binary is timed too, interleaved with
@@ -41,6 +47,8 @@ fn conn(port: u16, user: &str, password: &str) -> Conn {
 struct Pair {
     primary: u16,
     replica: u16,
+    /// The other replicas of the test set: a second one and a chained one.
+    more: [u16; 2],
     admin_pw: String,
     monitor_pw: String,
 }
@@ -154,11 +162,12 @@ fn seed_server(pair: &Pair, port: u16, shape: &Shape) {
     }
 }
 
-fn seed(pair: &Pair, shape: &Shape) {
+fn seed(pair: &Pair, ports: &[u16], shape: &Shape) {
     let started = Instant::now();
     std::thread::scope(|s| {
-        s.spawn(|| seed_server(pair, pair.primary, shape));
-        s.spawn(|| seed_server(pair, pair.replica, shape));
+        for port in ports {
+            s.spawn(|| seed_server(pair, *port, shape));
+        }
     });
     eprintln!(
         "{}: seeded in {:.0}s",
@@ -220,11 +229,23 @@ const PLUGIN: &str = env!("CARGO_BIN_EXE_check_mysql_drift");
 
 /// A plugin binary under /usr/bin/time -v: (status line, peak RSS in KiB).
 fn plugin(binary: &str, pair: &Pair, shape: &Shape, connections: &[&str]) -> (String, u64) {
+    plugin_on(binary, pair, &[pair.replica], shape, connections)
+}
+
+/// The same against the `replicas` given.
+fn plugin_on(
+    binary: &str,
+    pair: &Pair,
+    replicas: &[u16],
+    shape: &Shape,
+    connections: &[&str],
+) -> (String, u64) {
+    let replicas: Vec<String> = replicas.iter().map(|p| format!("127.0.0.1:{p}")).collect();
     let out = Command::new("/usr/bin/time")
         .arg("-v")
         .arg(binary)
         .args(["--master", &format!("127.0.0.1:{}", pair.primary)])
-        .args(["--replica", &format!("127.0.0.1:{}", pair.replica)])
+        .args(["--replica", &replicas.join(",")])
         .args(["-u", "monitor", "-t", "600"])
         .args(connections)
         .args(["--include-db", &format!("^{}_[0-9]+$", shape.name)])
@@ -261,11 +282,82 @@ fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
     (started.elapsed(), out)
 }
 
+/// Rows the server has read so far, by all sessions: index and table scans.
+fn rows_read(pair: &Pair, port: u16) -> u64 {
+    let status: Vec<(String, u64)> = pair
+        .monitor(port)
+        .query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Handler_read_next', 'Handler_read_rnd_next')")
+        .unwrap();
+    status.iter().map(|(_, n)| n).sum()
+}
+
+/// A plugin run: (time, rows the primary read meanwhile).
+fn measured(pair: &Pair, runs: &[&[u16]], shape: &Shape) -> (Duration, u64) {
+    let before = rows_read(pair, pair.primary);
+    let (t, ()) = time(|| {
+        for replicas in runs {
+            plugin_on(PLUGIN, pair, replicas, shape, &[]);
+        }
+    });
+    (t, rows_read(pair, pair.primary) - before)
+}
+
+/// One run over three replicas against one over a single replica and
+/// against three separate runs, interleaved.
+fn replicas_bench(pair: &Pair, shape: &Shape) {
+    let [r2, chained] = pair.more;
+    let all = [pair.replica, r2, chained];
+    seed(pair, &[pair.primary, pair.replica, r2, chained], shape);
+    for port in all {
+        // Warm each replica's cache once, as a monitor running every few
+        // minutes finds them.
+        plugin_on(PLUGIN, pair, &[port], shape, &[]);
+    }
+    let (mut single, mut set, mut separate) = (vec![], vec![], vec![]);
+    let mut rows = [0u64; 3];
+    for _ in 0..REPEAT {
+        let runs: [&[&[u16]]; 3] = [&[&all[..1]], &[&all], &[&all[..1], &all[1..2], &all[2..]]];
+        for (i, (times, runs)) in [&mut single, &mut set, &mut separate]
+            .into_iter()
+            .zip(runs)
+            .enumerate()
+        {
+            let (t, read) = measured(pair, runs, shape);
+            times.push(t);
+            rows[i] = read;
+        }
+    }
+    let (single, set, separate) = (median(single), median(set), median(separate));
+    println!(
+        "{} tables, {} rows per server; primary + 3 replicas (one chained) on this machine; median of {REPEAT}",
+        shape.total(),
+        shape.rows()
+    );
+    println!("{:>28} {:>9} {:>18}", "", "time", "primary rows read");
+    for (what, t, read) in [
+        ("one replica, one run", single, rows[0]),
+        ("three replicas, one run", set, rows[1]),
+        ("three replicas, three runs", separate, rows[2]),
+    ] {
+        println!("{what:>28} {:>8.3}s {read:>18}", t.as_secs_f64());
+    }
+    println!(
+        "three in one run: {:.2}x one replica, {:.2}x three runs; primary rows read {:.2}x one pass",
+        set.as_secs_f64() / single.as_secs_f64(),
+        set.as_secs_f64() / separate.as_secs_f64(),
+        rows[1] as f64 / shape.rows() as f64
+    );
+}
+
 fn main() {
-    let shapes: Vec<String> = std::env::args()
+    let mut shapes: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
+    let several = shapes.first().is_some_and(|s| s == "replicas");
+    if several {
+        shapes.remove(0);
+    }
     let shapes = if shapes.is_empty() {
         vec!["11k".to_string()]
     } else {
@@ -275,6 +367,10 @@ fn main() {
     let pair = Pair {
         primary: env_or("DRIFT_PRIMARY_PORT", "13306").parse().unwrap(),
         replica: env_or("DRIFT_REPLICA_PORT", "13307").parse().unwrap(),
+        more: [
+            env_or("DRIFT_REPLICA2_PORT", "13308").parse().unwrap(),
+            env_or("DRIFT_CHAINED_PORT", "13309").parse().unwrap(),
+        ],
         admin_pw: env_or("DRIFT_ADMIN_PASSWORD", "admin-pw"),
         monitor_pw: env_or("DRIFT_MONITOR_PASSWORD", "monitor-pw"),
     };
@@ -286,9 +382,15 @@ fn main() {
         })
         .unwrap_or_default();
     println!(
-        "machine: {} cores, {cpu}; both servers on it; median of {REPEAT} runs, interleaved",
+        "machine: {} cores, {cpu}; the servers on it; median of {REPEAT} runs, interleaved",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    if several {
+        for name in shapes {
+            replicas_bench(&pair, &Shape::parse(&name));
+        }
+        return;
+    }
     println!(
         "{:>6} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>8}",
         "tables",
@@ -303,7 +405,7 @@ fn main() {
     );
     for name in shapes {
         let shape = Shape::parse(&name);
-        seed(&pair, &shape);
+        seed(&pair, &[pair.primary, pair.replica], &shape);
         let expected = 2 * shape.rows();
         // Warm both servers' caches once, as a monitor running every few
         // minutes finds them.

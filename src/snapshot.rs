@@ -100,6 +100,24 @@ fn connect_failure(server: &Server, e: mysql::Error) -> Failure {
     Failure::critical(format!("cannot connect to {server}: {why}"))
 }
 
+/// Connects, giving up after `within` (`Err(None)`) even when the server
+/// took the TCP connection but never answers the handshake (a frozen
+/// server): the connecting thread is left to the driver's own timeouts,
+/// and a connection it makes after all is closed.
+fn connect_within(
+    opts: OptsBuilder,
+    within: Duration,
+) -> std::result::Result<Conn, Option<mysql::Error>> {
+    let (tx, rx) = crossbeam::channel::bounded(1);
+    std::thread::spawn(move || {
+        let _ = tx.send(Conn::new(opts));
+    });
+    match rx.recv_timeout(within) {
+        Ok(connected) => connected.map_err(Some),
+        Err(_) => Err(None),
+    }
+}
+
 impl Session {
     pub fn connect(
         cfg: &Config,
@@ -109,8 +127,16 @@ impl Session {
         connected: &dyn Fn(usize, u32),
     ) -> Result<Session> {
         let left = deadline.saturating_duration_since(Instant::now());
-        let conn = Conn::new(opts(cfg, server, left.min(Duration::from_secs(15))))
-            .map_err(|e| connect_failure(server, e))?;
+        let opts = opts(cfg, server, left.min(Duration::from_secs(15)));
+        // A second past `deadline`: when that is the run's, the watchdog
+        // answers first, naming the stage.
+        let conn = connect_within(opts, left + Duration::from_secs(1)).map_err(|e| match e {
+            Some(e) => connect_failure(server, e),
+            None => Failure::critical(format!(
+                "cannot connect to {server}: it did not answer within {:.1}s",
+                left.as_secs_f64()
+            )),
+        })?;
         // The handshake tells, without a round trip: MariaDB announces
         // itself as "5.5.5-10.11.x-MariaDB" (which the driver reads as
         // 5.5.5, a MySQL version gone since 2010) or with a major of 10 and

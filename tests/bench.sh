@@ -2,6 +2,7 @@
 # The scale benchmark (not part of the test suite): brings up the pair,
 # seeds the shapes asked for (default 11k tables) and prints the timings.
 #   tests/bench.sh [1k] [10k] [11k] [50k]
+#   tests/bench.sh replicas [11k]    three replicas in one run against one and three runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tests/servers.sh up

@@ -67,11 +67,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sql() { # sql primary|replica STATEMENTS
+sql() { # sql primary|replica|replica2|chained STATEMENTS
   mariadb --no-defaults -S "$DRIFT_TEST_DIR/$1/mysqld.sock" -uroot -N -B -e "$2"
 }
-sync_replica() {
-  sql replica "SELECT MASTER_GTID_WAIT('$(sql primary 'SELECT @@gtid_binlog_pos')', 30)" >/dev/null
+REPLICAS=(replica replica2 chained)
+sync_replicas() {
+  local pos side
+  pos=$(sql primary 'SELECT @@gtid_binlog_pos')
+  for side in "${REPLICAS[@]}"; do
+    sql "$side" "SELECT MASTER_GTID_WAIT('$pos', 30)" >/dev/null
+  done
+}
+# The three replicas of the test set (one chained through another), for the
+# checks of several replicas in one run.
+SET_LIST=127.0.0.1:$DRIFT_REPLICA_PORT,127.0.0.1:$DRIFT_REPLICA2_PORT,127.0.0.1:$DRIFT_CHAINED_PORT
+SET_LABELS=(127_0_0_1_"$DRIFT_REPLICA_PORT" 127_0_0_1_"$DRIFT_REPLICA2_PORT" 127_0_0_1_"$DRIFT_CHAINED_PORT")
+# has_set_perfdata LINE: a status line with each replica's figures under its label.
+has_set_perfdata() {
+  local label
+  for label in "${SET_LABELS[@]}"; do
+    [[ $1 == *" $label.tables=1;;;0 "* && $1 == *" $label.drifted="* ]] || return 1
+  done
 }
 
 # --- the package ---------------------------------------------------------
@@ -103,11 +119,17 @@ version=$("$PLUGIN" --version)
 check "unpacked binary runs ($version)" test "$version" = "check_mysql_drift $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 check "man page renders" bash -c "zcat '$SCRATCH/usr/share/man/man1/check_mysql_drift.1.gz' | grep -q 'master'"
 
-# A database of our own on the pair, and an option file for the monitor account.
-for side in replica primary; do sql "$side" "SET SESSION sql_log_bin=0; DROP DATABASE IF EXISTS consumers_db"; done
+# A database of our own on the set, and an option file for the monitor account.
+drop_ours() {
+  local side
+  for side in "${REPLICAS[@]}" primary; do
+    sql "$side" "SET SESSION sql_log_bin=0; DROP DATABASE IF EXISTS consumers_db"
+  done
+}
+drop_ours
 sql primary "CREATE DATABASE consumers_db; CREATE TABLE consumers_db.t (id INT PRIMARY KEY) ENGINE=InnoDB;
   INSERT INTO consumers_db.t VALUES (1), (2), (3);"
-sync_replica
+sync_replicas
 CNF=$WORK/check_mysql_drift.cnf
 cat >"$CNF" <<EOF
 [client]
@@ -218,6 +240,11 @@ if out=$(sh -c "$cmdline"); then
 else
   fail "the Nagios command line answers OK: $out"
 fi
+# Several replicas through the same command: $ARG2$ a comma-separated list.
+set_cmdline=${cmdline//127.0.0.1:$DRIFT_REPLICA_PORT/$SET_LIST}
+out=$(sh -c "$set_cmdline") || true
+nagios_set_ok() { [[ $out == "DRIFT OK - 127.0.0.1:$DRIFT_REPLICA_PORT: 1 of 1 tables match; "* ]] && has_set_perfdata "$(head -n1 <<<"$out")"; }
+check "the Nagios command line with three replicas answers OK: ${out:0:120}..." nagios_set_ok
 
 # --- NRPE ------------------------------------------------------------------
 echo "== NRPE"
@@ -237,6 +264,7 @@ nrpe_group=nagios
 dont_blame_nrpe=0
 command_timeout=60
 $nrpe_cmd --include-db ^consumers_db\$
+${nrpe_cmd/check_mysql_drift]/check_mysql_drift_set]} --include-db ^consumers_db\$ --replica $SET_LIST
 EOF
 nrpe -c "$WORK/nrpe.cfg" -n -f >"$WORK/nrpe.log" 2>&1 &
 NRPE_PID=$!
@@ -255,6 +283,11 @@ nrpe_matches() {
   [[ $via_code -eq $1 && $(head -n1 <<<"$via") == "DRIFT $2 - "* && ${direct%% | *} == "$(head -n1 <<<"$via" | sed 's/ | .*//')" ]]
 }
 check "check_nrpe returns the plugin's OK line and exit code 0" nrpe_matches 0 OK
+# Three replicas: the whole status line, perfdata of all three included.
+set_code=0
+set_line=$(/usr/lib/nagios/plugins/check_nrpe -H 127.0.0.1 -p $NRPE_PORT -n -c check_mysql_drift_set -t 60 | head -n1) || set_code=$?
+nrpe_set_ok() { [[ $set_code -eq 0 && $set_line == "DRIFT OK - "* ]] && has_set_perfdata "$set_line"; }
+check "check_nrpe returns three replicas' OK line and all their perfdata (${#set_line} bytes)" nrpe_set_ok
 sql replica "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
 check "check_nrpe returns the plugin's CRITICAL line and exit code 2" nrpe_matches 2 CRITICAL
 sql replica "SET SESSION sql_log_bin=0; DELETE FROM consumers_db.t WHERE id = -1"
@@ -356,6 +389,20 @@ object Service "drift" {
   vars.mysql_drift_include_db = [ "^consumers_db\$\$" ]
   vars.mysql_drift_timeout = 20
 }
+
+object Service "drift_set" {
+  host_name = "pair"
+  check_command = "mysql_drift"
+  check_interval = 2s
+  retry_interval = 2s
+  max_check_attempts = 1
+  vars.mysql_drift_master = "127.0.0.1:$DRIFT_PRIMARY_PORT"
+  vars.mysql_drift_replica = [ "127.0.0.1:$DRIFT_REPLICA_PORT", "127.0.0.1:$DRIFT_REPLICA2_PORT",
+    "127.0.0.1:$DRIFT_CHAINED_PORT" ]
+  vars.mysql_drift_password = "$DRIFT_MONITOR_PASSWORD"
+  vars.mysql_drift_include_db = [ "^consumers_db\$\$" ]
+  vars.mysql_drift_timeout = 20
+}
 EOF
 ICINGA_DEFS=(-DRunAsUser=root -DRunAsGroup=root -DDataDir="$I/data" -DLogDir="$I/log" -DCacheDir="$I/cache"
   -DSpoolDir="$I/spool" -DInitRunDir="$I/run")
@@ -364,12 +411,13 @@ check_logged "$I/validate.log" "icinga2 daemon -C accepts the CheckCommand" \
 icinga2 daemon -c "$I/icinga2.conf" "${ICINGA_DEFS[@]}" >"$I/daemon.log" 2>&1 &
 ICINGA_PID=$!
 
-# wait_state STATE: the newest SERVICESTATE the PerfdataWriter wrote is STATE.
+# wait_state SERVICE STATE: the newest SERVICESTATE the PerfdataWriter wrote
+# for SERVICE is STATE.
 wait_state() {
   local i line
   for ((i = 0; i < 60; i++)); do
-    line=$(cat "$I"/perfdata/service-perfdata* 2>/dev/null | grep 'SERVICEDESC::drift' | tail -n1) || true
-    if [[ $line == *"SERVICESTATE::$1"* ]]; then
+    line=$(cat "$I"/perfdata/service-perfdata* 2>/dev/null | grep -P "\tSERVICEDESC::$1\t" | tail -n1) || true
+    if [[ $line == *"SERVICESTATE::$2"* ]]; then
       LAST_LINE=$line
       return 0
     fi
@@ -379,33 +427,53 @@ wait_state() {
   tail -n 20 "$I/daemon.log"
   return 1
 }
-check "Icinga 2 records OK" wait_state OK
-perf=${LAST_LINE:-}
-perf=${perf#*SERVICEPERFDATA::}
-perf=${perf%%$'\t'*}
+# perfdata_of: the perfdata of the line wait_state found.
+perfdata_of() {
+  local perf=${LAST_LINE:-}
+  perf=${perf#*SERVICEPERFDATA::}
+  echo "${perf%%$'\t'*}"
+}
+check "Icinga 2 records OK" wait_state drift OK
+perf=$(perfdata_of)
 has_perfdata() { [[ $perf == *"tables=1;;;0"* && $perf == *"drifted=0;;0;0"* && $perf == *"time="* ]]; }
 check "PerfdataWriter holds the perfdata: ${perf:0:60}..." has_perfdata
+check "Icinga 2 records OK for three replicas (an array of replicas)" wait_state drift_set OK
+set_perf=$(perfdata_of)
+check "PerfdataWriter holds each replica's perfdata under its label: ${set_perf:0:60}..." has_set_perfdata " $set_perf"
+sql replica2 "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
+check "Icinga 2 records CRITICAL after drift on the second replica" wait_state drift_set CRITICAL
 sql replica "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
-check "Icinga 2 records CRITICAL after drift" wait_state CRITICAL
+check "Icinga 2 records CRITICAL after drift" wait_state drift CRITICAL
 kill "$ICINGA_PID" 2>/dev/null || true
 wait "$ICINGA_PID" 2>/dev/null || true
 ICINGA_PID=
 
 # Every perfdata value the plugin writes, through Icinga's own parser (the
 # drift is still there: CRITICAL, exit 2).
+# icinga_parses LINE: sets ITEMS to the number of perfdata values of the
+# status line LINE and BAD to 1 when Icinga's parser rejects one.
+icinga_parses() {
+  local item parsed
+  BAD=0
+  ITEMS=0
+  for item in ${1#* | }; do
+    ITEMS=$((ITEMS + 1))
+    parsed=$(icinga2 console --eval "parse_performance_data(\"$item\")" 2>&1) || true
+    if [[ $parsed != *"\"label\":\"${item%%=*}\""* || $parsed != *"\"value\":"* ]]; then
+      echo "  icinga2 rejects $item: $parsed"
+      BAD=1
+    fi
+  done
+}
 line=$(run_plugin | head -n1) || true
-bad=0
-items=0
-for item in ${line#* | }; do
-  items=$((items + 1))
-  parsed=$(icinga2 console --eval "parse_performance_data(\"$item\")" 2>&1) || true
-  if [[ $parsed != *"\"label\":\"${item%%=*}\""* || $parsed != *"\"value\":"* ]]; then
-    echo "  icinga2 rejects $item: $parsed"
-    bad=1
-  fi
-done
-check "icinga2 console parses all $items perfdata values of: ${line#* | }" test $bad -eq 0 -a $items -ge 12
+icinga_parses "$line"
+check "icinga2 console parses all $ITEMS perfdata values of: ${line#* | }" test $BAD -eq 0 -a $ITEMS -ge 12
 
-for side in replica primary; do sql "$side" "SET SESSION sql_log_bin=0; DROP DATABASE IF EXISTS consumers_db"; done
+# The same for the labels of several replicas (drift on two of them).
+line=$("$PLUGIN" --defaults-file "$CNF" --include-db '^consumers_db$' --replica "$SET_LIST" | head -n1) || true
+icinga_parses "$line"
+check "icinga2 console parses all $ITEMS perfdata values of three replicas" test $BAD -eq 0 -a $ITEMS -eq 34
+
+drop_ours
 echo "consumers: $passed passed, $failed failed"
 ((failed == 0))

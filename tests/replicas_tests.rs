@@ -345,3 +345,29 @@ fn replicas_from_option_files_and_extra_opts() {
         format!("DRIFT UNKNOWN - --replica: {r} is given twice")
     );
 }
+
+#[test]
+fn a_frozen_replica_is_left_behind() {
+    let _g = exclusive();
+    let (p, db) = seeded("set_frozen");
+    on_only(
+        Side::Chained,
+        &[&format!("INSERT INTO `{db}`.t1 (v) VALUES (9)")],
+    );
+    // The kernel still takes its TCP connections; the server never answers.
+    signal(Side::Replica2, "-STOP");
+    let run = check_replicas(&p, &REPLICAS, &["-t", "8"]);
+    signal(Side::Replica2, "-CONT");
+    assert_eq!(run.code, 2, "{run}");
+    let frozen = format!(
+        "cannot connect to replica {}: it did not answer within ",
+        addr(Side::Replica2)
+    );
+    assert!(part_of(&run, Side::Replica2).starts_with(&frozen), "{run}");
+    assert_eq!(
+        part_of(&run, Side::Chained),
+        format!("{}: 1 of 3 tables differ ({db}.t1 +1)", addr(Side::Chained))
+    );
+    // A quarter of -t for the frozen replica, then the others' counts.
+    assert!(run.elapsed.as_secs_f64() < 5.0, "{run}");
+}
