@@ -4,7 +4,7 @@
 //! that ends the process goes through `deliver`.
 //!
 //! The watchdog: when `-t` runs out it kills the plugin's own queries on
-//! both servers (the `Registry` of connections), answers UNKNOWN naming
+//! every server (the `Registry` of connections), answers UNKNOWN naming
 //! what each connection was doing (the `Stage`), and exits, whatever the
 //! reading threads are doing.
 
@@ -144,12 +144,15 @@ pub(crate) fn start_watchdog(cfg: Arc<Config>, stage: Arc<Stage>, registry: Arc<
     std::thread::spawn(move || {
         std::thread::sleep(cfg.timeout);
         answer_once(|| {
-            kill_ours(&cfg, &registry);
+            // What each connection was doing when time ran out: the kills
+            // move the threads on (a replica's failure does not stop the
+            // others), so the stages are read first.
             let message = format!(
                 "timeout after {}s while {}",
                 cfg.timeout.as_secs_f64(),
                 stage.describe(&cfg)
             );
+            kill_ours(&cfg, &registry);
             Answer::failure(cfg.output, State::Unknown, &message)
         })
     });

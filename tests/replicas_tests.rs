@@ -371,3 +371,30 @@ fn a_frozen_replica_is_left_behind() {
     // A quarter of -t for the frozen replica, then the others' counts.
     assert!(run.elapsed.as_secs_f64() < 5.0, "{run}");
 }
+
+#[test]
+fn a_timeout_names_the_replica_that_hangs() {
+    let _g = shared();
+    let (p, db) = seeded("set_timeout");
+    own_monitor("monitor_st");
+    let mut locker = admin(Side::Replica2);
+    use mysql::prelude::Queryable;
+    locker
+        .query_drop(format!("LOCK TABLES `{db}`.t2 WRITE"))
+        .unwrap();
+    let run = check_replicas_as("monitor_st", &p, &REPLICAS, &["-t", "2"]);
+    locker.query_drop("UNLOCK TABLES").unwrap();
+    assert_eq!(run.code, 3, "{run}");
+    let hangs = format!(
+        "timeout after 2s while primary: idle; replica {}: idle; replica {}: counting rows",
+        addr(Side::Replica),
+        addr(Side::Replica2)
+    );
+    assert!(
+        run.first_line()
+            .starts_with(&format!("DRIFT UNKNOWN - {hangs}")),
+        "{run}"
+    );
+    assert!(run.elapsed < std::time::Duration::from_secs(3), "{run}");
+    assert_no_queries_left("monitor_st", std::time::Duration::from_secs(2));
+}

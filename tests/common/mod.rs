@@ -411,21 +411,23 @@ pub fn signal(side: Side, sig: &str) {
     assert!(ok, "kill {sig} {pid}");
 }
 
-/// Queries of `user` still on `side`, waiting up to `within` for them to go.
+/// Queries of `user` still on the primary or a replica, waiting up to
+/// `within` for them to go.
 pub fn assert_no_queries_left(user: &str, within: Duration) {
     let sql = format!("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '{user}'");
     let started = Instant::now();
     loop {
-        let n: (i64, i64) = (
-            query_one(Side::Primary, &sql),
-            query_one(Side::Replica, &sql),
-        );
-        if n == (0, 0) {
+        let left: Vec<(Side, i64)> = std::iter::once(Side::Primary)
+            .chain(REPLICAS)
+            .map(|side| (side, query_one(side, &sql)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        if left.is_empty() {
             return;
         }
         assert!(
             started.elapsed() < within,
-            "sessions of {user} still on (primary, replica): {n:?}"
+            "sessions of {user} still on: {left:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -452,7 +454,12 @@ pub fn account(user: &str, require: &str, grants: &[&str]) {
 
 /// As an account made by `account` or `own_monitor`.
 pub fn check_as(user: &str, prefix: &str, extra: &[&str]) -> Run {
-    check_with(user, &format!("pw-{user}"), prefix, &[Side::Replica], extra)
+    check_replicas_as(user, prefix, &[Side::Replica], extra)
+}
+
+/// The same against the `replicas` given.
+pub fn check_replicas_as(user: &str, prefix: &str, replicas: &[Side], extra: &[&str]) -> Run {
+    check_with(user, &format!("pw-{user}"), prefix, replicas, extra)
 }
 
 /// The busy-table behaviours of production, each a bounded writer on the
