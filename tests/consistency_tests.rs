@@ -196,6 +196,19 @@ fn runs(prefix: &str, n: usize) -> Vec<Run> {
         .collect()
 }
 
+/// The CRITICAL runs with a finding that starts with `start` and holds
+/// `diff`.
+fn named_critical(runs: &[Run], start: &str, diff: &str) -> usize {
+    runs.iter()
+        .filter(|r| r.code == 2)
+        .filter(|r| {
+            r.stdout
+                .lines()
+                .any(|l| l.starts_with(start) && l.contains(diff))
+        })
+        .count()
+}
+
 fn median_secs(runs: &[Run]) -> f64 {
     let mut t: Vec<f64> = runs.iter().map(|r| r.elapsed.as_secs_f64()).collect();
     t.sort_by(f64::total_cmp);
@@ -249,15 +262,7 @@ fn busy_tables_verdicts() {
         .iter()
         .map(|(table, diff)| {
             let (start, diff) = (format!("{db}.{table}: primary "), format!("({diff}), "));
-            let named = drifted
-                .iter()
-                .filter(|r| r.code == 2)
-                .filter(|r| {
-                    r.stdout
-                        .lines()
-                        .any(|l| l.starts_with(&start) && l.contains(&diff))
-                })
-                .count();
+            let named = named_critical(&drifted, &start, &diff);
             println!("  {table} {diff}named CRITICAL in {named} of 20 runs");
             named
         })
@@ -371,15 +376,7 @@ fn busy_tables_across_three_replicas() {
     ] {
         let finding = format!("{}: {db}.{table}: primary ", addr(side));
         let diff = format!("({diff}), verified at GTID 0-1-");
-        let named = drifted
-            .iter()
-            .filter(|r| r.code == 2)
-            .filter(|r| {
-                r.stdout
-                    .lines()
-                    .any(|l| l.starts_with(&finding) && l.contains(&diff))
-            })
-            .count();
+        let named = named_critical(&drifted, &finding, &diff);
         println!("  {side:?} {table} named CRITICAL in {named} of 20 runs");
         assert!(named >= 19, "{side:?} {table}: named in {named} of 20");
     }

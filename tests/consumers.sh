@@ -377,31 +377,27 @@ object Host "pair" {
   enable_active_checks = false
 }
 
-object Service "drift" {
+template Service "drift-service" {
   host_name = "pair"
   check_command = "mysql_drift"
   check_interval = 2s
   retry_interval = 2s
   max_check_attempts = 1
   vars.mysql_drift_master = "127.0.0.1:$DRIFT_PRIMARY_PORT"
-  vars.mysql_drift_replica = "127.0.0.1:$DRIFT_REPLICA_PORT"
   vars.mysql_drift_password = "$DRIFT_MONITOR_PASSWORD"
   vars.mysql_drift_include_db = [ "^consumers_db\$\$" ]
   vars.mysql_drift_timeout = 20
 }
 
+object Service "drift" {
+  import "drift-service"
+  vars.mysql_drift_replica = "127.0.0.1:$DRIFT_REPLICA_PORT"
+}
+
 object Service "drift_set" {
-  host_name = "pair"
-  check_command = "mysql_drift"
-  check_interval = 2s
-  retry_interval = 2s
-  max_check_attempts = 1
-  vars.mysql_drift_master = "127.0.0.1:$DRIFT_PRIMARY_PORT"
+  import "drift-service"
   vars.mysql_drift_replica = [ "127.0.0.1:$DRIFT_REPLICA_PORT", "127.0.0.1:$DRIFT_REPLICA2_PORT",
     "127.0.0.1:$DRIFT_CHAINED_PORT" ]
-  vars.mysql_drift_password = "$DRIFT_MONITOR_PASSWORD"
-  vars.mysql_drift_include_db = [ "^consumers_db\$\$" ]
-  vars.mysql_drift_timeout = 20
 }
 EOF
 ICINGA_DEFS=(-DRunAsUser=root -DRunAsGroup=root -DDataDir="$I/data" -DLogDir="$I/log" -DCacheDir="$I/cache"
