@@ -336,10 +336,8 @@ fn plain_snapshots(on: &Lanework, lane: &mut Lane) -> Result<Option<Aligned>> {
     let opened = each_replica(&mut lane.replicas, on.needed, on.dropouts, |s| {
         s.open_plain_snapshot()
     });
-    Ok(Some(Aligned {
-        at: None,
-        replicas: opened.into_iter().map(|(j, ())| j).collect(),
-    }))
+    let replicas: Vec<usize> = opened.into_iter().map(|(j, ())| j).collect();
+    Ok((!replicas.is_empty()).then_some(Aligned { at: None, replicas }))
 }
 
 /// Counts batches from the queue: each table once on the primary and on
