@@ -253,7 +253,8 @@ nrpe_cmd=$(grep '^command\[' packaging/nrpe/check_mysql_drift.cfg)
 nrpe_cmd=${nrpe_cmd//\/usr\/lib\/nagios\/plugins\/check_mysql_drift/$PLUGIN}
 nrpe_cmd=${nrpe_cmd//\/etc\/nagios\/check_mysql_drift.cnf/$CNF}
 # The packaged command compares every database; the test pair holds other
-# tests' leftovers, so this one adds its filter.
+# tests' leftovers, so this one adds its filter. NRPE reads $...$ as a
+# macro: the filter's "$" stays last on the line.
 cat >"$WORK/nrpe.cfg" <<EOF
 pid_file=$WORK/nrpe.pid
 server_port=$NRPE_PORT
@@ -264,7 +265,7 @@ nrpe_group=nagios
 dont_blame_nrpe=0
 command_timeout=60
 $nrpe_cmd --include-db ^consumers_db\$
-${nrpe_cmd/check_mysql_drift]/check_mysql_drift_set]} --include-db ^consumers_db\$ --replica $SET_LIST
+${nrpe_cmd/check_mysql_drift]/check_mysql_drift_set]} --replica $SET_LIST --include-db ^consumers_db\$
 EOF
 nrpe -c "$WORK/nrpe.cfg" -n -f >"$WORK/nrpe.log" 2>&1 &
 NRPE_PID=$!
@@ -287,7 +288,7 @@ check "check_nrpe returns the plugin's OK line and exit code 0" nrpe_matches 0 O
 set_code=0
 set_line=$(/usr/lib/nagios/plugins/check_nrpe -H 127.0.0.1 -p $NRPE_PORT -n -c check_mysql_drift_set -t 60 | head -n1) || set_code=$?
 nrpe_set_ok() { [[ $set_code -eq 0 && $set_line == "DRIFT OK - "* ]] && has_set_perfdata "$set_line"; }
-check "check_nrpe returns three replicas' OK line and all their perfdata (${#set_line} bytes)" nrpe_set_ok
+check "check_nrpe returns three replicas' OK line and all their perfdata (${#set_line} bytes: ${set_line:0:80}...)" nrpe_set_ok
 sql replica "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
 check "check_nrpe returns the plugin's CRITICAL line and exit code 2" nrpe_matches 2 CRITICAL
 sql replica "SET SESSION sql_log_bin=0; DELETE FROM consumers_db.t WHERE id = -1"
