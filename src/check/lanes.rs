@@ -261,7 +261,7 @@ pub(super) fn read_in_lanes(
             .map(|lane| {
                 let (queue, needed) = (&queue, &needed);
                 s.spawn(move |_| {
-                    let on = Lanework {
+                    let on = RoundShared {
                         ctx,
                         queue,
                         needed,
@@ -284,7 +284,7 @@ pub(super) fn read_in_lanes(
 }
 
 /// What every lane of a round shares.
-struct Lanework<'a> {
+struct RoundShared<'a> {
     ctx: &'a Ctx<'a>,
     queue: &'a Queue<'a>,
     /// The replicas that need some table of the round.
@@ -295,7 +295,7 @@ struct Lanework<'a> {
 /// One lane's round: align its snapshots (when positions are to be had),
 /// count batches from the queue on the primary and the aligned replicas at
 /// once, close the snapshots.
-fn lane_work(on: &Lanework, lane: &mut Lane, positioned: bool) -> Result<LaneWork> {
+fn lane_work(on: &RoundShared, lane: &mut Lane, positioned: bool) -> Result<LaneWork> {
     let ctx = on.ctx;
     let mut work = LaneWork {
         readings: Readings::new(ctx.cfg.replicas.len()),
@@ -331,7 +331,7 @@ struct Aligned {
 
 /// Snapshots without positions (MySQL): every replica counts, no
 /// difference is drift.
-fn plain_snapshots(on: &Lanework, lane: &mut Lane) -> Result<Option<Aligned>> {
+fn plain_snapshots(on: &RoundShared, lane: &mut Lane) -> Result<Option<Aligned>> {
     lane.primary.open_plain_snapshot()?;
     let opened = each_replica(&mut lane.replicas, on.needed, on.dropouts, |s| {
         s.open_plain_snapshot()
@@ -343,7 +343,7 @@ fn plain_snapshots(on: &Lanework, lane: &mut Lane) -> Result<Option<Aligned>> {
 /// Counts batches from the queue: each table once on the primary and on
 /// every aligned replica that needs it, all at once.
 fn count_batches(
-    on: &Lanework,
+    on: &RoundShared,
     lane: &mut Lane,
     aligned: &Aligned,
     readings: &mut Readings,
@@ -378,54 +378,73 @@ fn count_batches(
 /// Opens snapshot sets on the lane until the replicas' land on the
 /// primary's position: all of them, or after `PARTIAL_AFTER` tries at
 /// least one. `None` when no try did within the tries allowed (or when
-/// other lanes already took all the work).
-fn align(on: &Lanework, lane: &mut Lane, work: &mut LaneWork) -> Result<Option<Aligned>> {
-    let ctx = on.ctx;
+/// other lanes already took all the work, or no replica is left).
+fn align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork) -> Result<Option<Aligned>> {
     // The first try always: a round that starts must be able to count.
-    let may_try = |tries| tries == 0 || Instant::now() < ctx.recheck_deadline;
+    let may_try = |tries| tries == 0 || Instant::now() < on.ctx.recheck_deadline;
     while work.tries < MAX_ALIGN_TRIES && !on.queue.exhausted() && may_try(work.tries) {
         work.tries += 1;
-        let snapshot = staged(
-            ctx,
-            &mut lane.primary,
-            "opening a consistent snapshot",
-            Session::open_primary_snapshot,
-        )?;
-        let Some(snapshot) = snapshot else {
-            return Err(Failure::unknown(format!(
-                "{}: the snapshot has no binlog position",
-                ctx.cfg.primary
-            )));
-        };
-        let p = &snapshot.candidate;
-        let waiting = format!("waiting to reach the primary's position {p}");
-        let reached = each_replica(&mut lane.replicas, on.needed, on.dropouts, |s| {
-            let r = staged(ctx, s, &waiting, |s| {
-                s.open_replica_snapshot(Some(p), wait_budget(ctx))
-            })?;
-            r.ok_or_else(|| lagging(ctx, s, p))
-        });
-        if reached.is_empty() {
-            return Ok(None);
-        }
-        let mut aligned = Vec::new();
-        for (j, r) in &reached {
-            work.readings.gap(*j, r.ahead_of(p));
-            if r.at_primary_point(p) {
-                aligned.push(*j);
-            }
-        }
-        let enough = aligned.len() == reached.len() || work.tries >= PARTIAL_AFTER;
-        // The candidate set is one only if the candidate is the snapshot's
-        // exact position.
-        if !aligned.is_empty() && enough && confirmed(ctx, &mut lane.primary, &snapshot)? {
-            return Ok(Some(Aligned {
-                at: Some(snapshot.candidate),
-                replicas: aligned,
-            }));
+        match try_align(on, lane, work)? {
+            Try::Aligned(aligned) => return Ok(Some(aligned)),
+            Try::NoReplica => return Ok(None),
+            Try::Again => {}
         }
     }
     Ok(None)
+}
+
+/// What one try at aligning a lane gave.
+enum Try {
+    Aligned(Aligned),
+    Again,
+    /// Every replica the lane works for has left the run.
+    NoReplica,
+}
+
+/// One snapshot set: the primary's at P, then every replica's after
+/// waiting for P.
+fn try_align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork) -> Result<Try> {
+    let ctx = on.ctx;
+    let snapshot = staged(
+        ctx,
+        &mut lane.primary,
+        "opening a consistent snapshot",
+        Session::open_primary_snapshot,
+    )?;
+    let Some(snapshot) = snapshot else {
+        return Err(Failure::unknown(format!(
+            "{}: the snapshot has no binlog position",
+            ctx.cfg.primary
+        )));
+    };
+    let p = &snapshot.candidate;
+    let waiting = format!("waiting to reach the primary's position {p}");
+    let reached = each_replica(&mut lane.replicas, on.needed, on.dropouts, |s| {
+        let r = staged(ctx, s, &waiting, |s| {
+            s.open_replica_snapshot(Some(p), wait_budget(ctx))
+        })?;
+        r.ok_or_else(|| lagging(ctx, s, p))
+    });
+    if reached.is_empty() {
+        return Ok(Try::NoReplica);
+    }
+    let mut aligned = Vec::new();
+    for (j, r) in &reached {
+        work.readings.gap(*j, r.ahead_of(p));
+        if r.at_primary_point(p) {
+            aligned.push(*j);
+        }
+    }
+    let enough = aligned.len() == reached.len() || work.tries >= PARTIAL_AFTER;
+    // The candidate set is one only if the candidate is the snapshot's
+    // exact position.
+    if !aligned.is_empty() && enough && confirmed(ctx, &mut lane.primary, &snapshot)? {
+        return Ok(Try::Aligned(Aligned {
+            at: Some(snapshot.candidate),
+            replicas: aligned,
+        }));
+    }
+    Ok(Try::Again)
 }
 
 /// The candidate position of a primary snapshot is its exact one.
