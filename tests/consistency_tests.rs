@@ -554,7 +554,8 @@ fn multi_domain_positions() {
     sync();
     let run = check(&p, &[]);
     assert_eq!(run.code, 0, "{run}");
-    assert!(run.first_line().contains("both at GTID 0-1-"), "{run}");
+    // One position, or several when the load moved on between lanes.
+    assert!(run.first_line().contains("GTID 0-1-"), "{run}");
     assert!(run.first_line().contains(",7-1-"), "{run}");
     on_replica_only(&[&format!("DELETE FROM `{db}`.inno2 WHERE id = -1")]);
     let run = check(&p, &[]);
