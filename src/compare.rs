@@ -170,6 +170,7 @@ pub struct Outcome {
 mod tests {
     use super::*;
     use crate::model::{Listing, Reading, TableInfo};
+    use std::sync::Arc;
 
     fn key(db: &str, t: &str) -> Key {
         Key::table(db.into(), t)
@@ -204,8 +205,8 @@ mod tests {
             })
             .collect();
         Round {
-            primary: list(&names),
-            replica: list(&names),
+            primary: Arc::new(list(&names)),
+            replica: Arc::new(list(&names)),
             readings,
             positioned: true,
         }
@@ -275,8 +276,8 @@ mod tests {
     #[test]
     fn missing_needs_two_listings() {
         let mut r = round(&[("a", "t1", 1, 1)], Some("0-1-1"));
-        r.primary
-            .insert(key("a", "t2"), r.primary[&key("a", "t1")].clone());
+        let info = r.primary[&key("a", "t1")].clone();
+        Arc::make_mut(&mut r.primary).insert(key("a", "t2"), info);
         let mut c = Comparison::default();
         let pending = c.round(&keys(&r), &r, true);
         assert_eq!(pending, vec![key("a", "t2")]);

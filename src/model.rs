@@ -130,8 +130,9 @@ pub struct Reading {
 /// What one round read: both listings, and the tables read on both sides.
 #[derive(Debug, Default)]
 pub struct Round {
-    pub primary: Listing,
-    pub replica: Listing,
+    /// Shared: one primary listing serves every replica's round.
+    pub primary: Arc<Listing>,
+    pub replica: Arc<Listing>,
     pub readings: HashMap<Key, Reading>,
     /// Replication positions were available (false: MySQL, or a primary
     /// without a binary log; then no difference is drift).

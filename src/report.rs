@@ -98,7 +98,7 @@ impl Part {
             findings: findings(found, o.positioned),
             core,
             label: server.label(),
-            perfdata: perfdata(found, &t, o, cfg),
+            perfdata: perfdata(found, &t, cfg),
             how: Some(how_reached(found)),
             verbose: (cfg.verbosity >= 1).then(|| progress(found, o)),
             matches: matches(found, cfg),
@@ -224,7 +224,7 @@ impl Report {
             [one] => Output {
                 state: self.state,
                 summary: self.summary.clone(),
-                perfdata: one.perfdata.clone(),
+                perfdata: self.with_time(one.perfdata.clone()),
                 long: self.one_replica_lines(one),
             },
             _ => Output {
@@ -252,20 +252,21 @@ impl Report {
 
     /// Each replica's figures under its label, then the run's time.
     fn several_perfdata(&self) -> Vec<Perfdata> {
-        let mut all: Vec<Perfdata> = self
+        let all = self
             .parts
             .iter()
-            .flat_map(|p| {
-                p.perfdata
-                    .iter()
-                    .filter(|d| d.label != "time")
-                    .map(|d| d.clone().of(&p.label))
-            })
-            .collect();
-        if let Some(time) = self.time {
-            all.push(Perfdata::seconds("time", time));
+            .flat_map(|p| p.perfdata.iter().map(|d| d.clone().of(&p.label)));
+        self.with_time(all.collect())
+    }
+
+    /// `figures`, then the run's time (none without figures: one replica
+    /// that has none, like a run that reached no comparison).
+    fn with_time(&self, mut figures: Vec<Perfdata>) -> Vec<Perfdata> {
+        if figures.is_empty() && self.parts.len() == 1 {
+            return figures;
         }
-        all
+        figures.extend(self.time.map(|t| Perfdata::seconds("time", t)));
+        figures
     }
 
     /// A line per replica (its state and summary) first, so that the cap
@@ -598,8 +599,8 @@ fn differing(found: &ReplicaOutcome, t: &Tally) -> String {
     )
 }
 
-/// One replica's perfdata (with the run's time, last).
-fn perfdata(found: &ReplicaOutcome, t: &Tally, o: &Outcome, cfg: &Config) -> Vec<Perfdata> {
+/// One replica's perfdata (the run's time is the report's).
+fn perfdata(found: &ReplicaOutcome, t: &Tally, cfg: &Config) -> Vec<Perfdata> {
     let th = &cfg.thresholds;
     let ahead = match found.replica_ahead {
         Some(n) => Perfdata::count("replica_ahead", n),
@@ -618,7 +619,6 @@ fn perfdata(found: &ReplicaOutcome, t: &Tally, o: &Outcome, cfg: &Config) -> Vec
         Perfdata::count("unreadable", t.unreadable),
         Perfdata::count("rechecks", found.comparison.rechecks),
         ahead,
-        Perfdata::seconds("time", o.elapsed.as_secs_f64()),
     ]
 }
 

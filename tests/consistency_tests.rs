@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use mysql::prelude::Queryable;
 use std::time::{Duration, Instant};
 
 const LOADED: [&str; 4] = ["inno1", "inno2", "my1", "part1"];
@@ -486,10 +485,7 @@ fn replica_killed_mid_run() {
     let (p, db) = loaded("killed");
     own_monitor("monitor_k");
     // The run waits on this lock, counting on the replica, when it dies.
-    let mut locker = admin(Side::Replica);
-    locker
-        .query_drop(format!("LOCK TABLES `{db}`.inno1 WRITE"))
-        .unwrap();
+    let locker = write_lock(Side::Replica, &format!("`{db}`.inno1"));
     let prefix = p.clone();
     let run = std::thread::spawn(move || check_as("monitor_k", &prefix, &["-t", "10"]));
     std::thread::sleep(Duration::from_millis(1000));
@@ -513,10 +509,7 @@ fn primary_hanging_mid_run() {
     let _g = exclusive();
     let (p, db) = loaded("hang");
     own_monitor("monitor_h");
-    let mut locker = admin(Side::Replica);
-    locker
-        .query_drop(format!("LOCK TABLES `{db}`.inno1 WRITE"))
-        .unwrap();
+    let locker = write_lock(Side::Replica, &format!("`{db}`.inno1"));
     let prefix = p.clone();
     let run = std::thread::spawn(move || check_as("monitor_h", &prefix, &["-t", "3"]));
     std::thread::sleep(Duration::from_millis(800));
@@ -524,7 +517,7 @@ fn primary_hanging_mid_run() {
     // the replica's count then finishes and the lane needs the primary
     // again to close its snapshot.
     signal(Side::Primary, "-STOP");
-    locker.query_drop("UNLOCK TABLES").unwrap();
+    locker.unlock();
     let run = run.join().unwrap();
     signal(Side::Primary, "-CONT");
     assert_eq!(run.code, 3, "{run}");

@@ -782,13 +782,9 @@ fn every_answer_is_json() {
         Some(true)
     );
     // A count held by a lock until -t runs out.
-    let mut locker = admin(Side::Replica);
-    use mysql::prelude::Queryable;
-    locker
-        .query_drop(format!("LOCK TABLES `{db}`.t1 WRITE"))
-        .unwrap();
+    let locker = write_lock(Side::Replica, &format!("`{db}`.t1"));
     let timeout = check(&p, &["--output", "json", "-t", "2"]);
-    locker.query_drop("UNLOCK TABLES").unwrap();
+    locker.unlock();
     let j = parsed_json(&timeout);
     assert!(
         j["summary"]
@@ -918,18 +914,14 @@ fn timeout_during_a_long_count() {
     let _g = shared();
     let (p, db) = seeded("timeout");
     own_monitor("monitor_t");
-    let mut locker = admin(Side::Replica);
-    use mysql::prelude::Queryable;
-    locker
-        .query_drop(format!("LOCK TABLES `{db}`.t2 WRITE"))
-        .unwrap();
+    let locker = write_lock(Side::Replica, &format!("`{db}`.t2"));
     let run = check_as("monitor_t", &p, &["-t", "2"]);
     assert_eq!(run.code, 3, "{run}");
     assert!(run.first_line().contains("timeout after 2s while"), "{run}");
     assert!(run.first_line().contains("replica: counting rows"), "{run}");
     assert!(run.elapsed < Duration::from_secs(3), "{run}");
     assert_no_queries_left("monitor_t", Duration::from_secs(2));
-    locker.query_drop("UNLOCK TABLES").unwrap();
+    locker.unlock();
 }
 
 /// The tighter grant of the README: SELECT on the application schema and on

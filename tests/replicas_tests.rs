@@ -25,6 +25,15 @@ fn part_of(run: &Run, side: Side) -> String {
         .to_string()
 }
 
+/// The part about a replica that was compared, without its name.
+fn compared(run: &Run, side: Side) -> String {
+    let part = part_of(run, side);
+    let name = format!("{}: ", addr(side));
+    part.strip_prefix(&name)
+        .unwrap_or_else(|| panic!("{part:?} does not start with {name:?}"))
+        .to_string()
+}
+
 fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {run}"))
 }
@@ -36,10 +45,7 @@ fn a_healthy_set_is_ok() {
     let run = check_replicas(&p, &REPLICAS, &[]);
     assert_eq!(run.code, 0, "{run}");
     for side in REPLICAS {
-        assert_eq!(
-            part_of(&run, side),
-            format!("{}: 3 of 3 tables match", addr(side))
-        );
+        assert_eq!(compared(&run, side), "3 of 3 tables match");
         assert_eq!(run.perf(&format!("{}.tables", label(side))), "3");
         assert_eq!(run.perf(&format!("{}.drifted", label(side))), "0");
         assert_eq!(run.perf(&format!("{}.rows_replica", label(side))), "8");
@@ -84,20 +90,14 @@ fn drift_is_named_for_its_replica_only() {
     let run = check_replicas(&p, &REPLICAS, &[]);
     assert_eq!(run.code, 2, "{run}");
     assert_eq!(
-        part_of(&run, Side::Replica2),
-        format!(
-            "{}: 1 of 3 tables differ ({db}.t2 +2)",
-            addr(Side::Replica2)
-        )
+        compared(&run, Side::Replica2),
+        format!("1 of 3 tables differ ({db}.t2 +2)")
     );
     assert_eq!(
-        part_of(&run, Side::Chained),
-        format!("{}: 1 of 3 tables differ ({db}.t1 -1)", addr(Side::Chained))
+        compared(&run, Side::Chained),
+        format!("1 of 3 tables differ ({db}.t1 -1)")
     );
-    assert_eq!(
-        part_of(&run, Side::Replica),
-        format!("{}: 3 of 3 tables match", addr(Side::Replica))
-    );
+    assert_eq!(compared(&run, Side::Replica), "3 of 3 tables match");
     // The worst first, then in the order given.
     assert!(run
         .first_line()
@@ -153,8 +153,8 @@ fn a_stopped_replica_does_not_hide_drift_on_another() {
         )
     );
     assert_eq!(
-        part_of(&run, Side::Chained),
-        format!("{}: 1 of 3 tables differ ({db}.t3 +1)", addr(Side::Chained))
+        compared(&run, Side::Chained),
+        format!("1 of 3 tables differ ({db}.t3 +1)")
     );
     assert!(
         part_of(&run, Side::Replica).ends_with("3 of 3 tables match"),
@@ -253,10 +253,7 @@ fn a_replica_of_another_primary_is_named() {
         )),
         "{run}"
     );
-    assert_eq!(
-        part_of(&run, Side::Replica),
-        format!("{}: 3 of 3 tables match", addr(Side::Replica))
-    );
+    assert_eq!(compared(&run, Side::Replica), "3 of 3 tables match");
     // The chained replica and the others, against a primary of its own.
     let other = addr(Side::Other);
     let (r, c) = (addr(Side::Replica), addr(Side::Chained));
@@ -301,10 +298,7 @@ fn replicas_from_option_files_and_extra_opts() {
     run.assert_plugin_output();
     assert_eq!(run.code, 0, "{run}");
     for side in [Side::Replica2, Side::Chained] {
-        assert_eq!(
-            part_of(&run, side),
-            format!("{}: 3 of 3 tables match", addr(side))
-        );
+        assert_eq!(compared(&run, side), "3 of 3 tables match");
     }
     let cnf = Scratch::new(
         "set.cnf",
@@ -365,8 +359,8 @@ fn a_frozen_replica_is_left_behind() {
     );
     assert!(part_of(&run, Side::Replica2).starts_with(&frozen), "{run}");
     assert_eq!(
-        part_of(&run, Side::Chained),
-        format!("{}: 1 of 3 tables differ ({db}.t1 +1)", addr(Side::Chained))
+        compared(&run, Side::Chained),
+        format!("1 of 3 tables differ ({db}.t1 +1)")
     );
     // A quarter of -t for the frozen replica, then the others' counts.
     assert!(run.elapsed.as_secs_f64() < 5.0, "{run}");
@@ -377,13 +371,9 @@ fn a_timeout_names_the_replica_that_hangs() {
     let _g = shared();
     let (p, db) = seeded("set_timeout");
     own_monitor("monitor_st");
-    let mut locker = admin(Side::Replica2);
-    use mysql::prelude::Queryable;
-    locker
-        .query_drop(format!("LOCK TABLES `{db}`.t2 WRITE"))
-        .unwrap();
+    let locker = write_lock(Side::Replica2, &format!("`{db}`.t2"));
     let run = check_replicas_as("monitor_st", &p, &REPLICAS, &["-t", "2"]);
-    locker.query_drop("UNLOCK TABLES").unwrap();
+    locker.unlock();
     assert_eq!(run.code, 3, "{run}");
     let hangs = format!(
         "timeout after 2s while primary: idle; replica {}: idle; replica {}: counting rows",

@@ -181,8 +181,8 @@ pub(super) fn read_unsnapshotted(
         })?
         .ok_or_else(|| Failure::unknown(format!("{}: no count", ctx.cfg.primary)))?;
         let wait = p.at.as_ref().filter(|_| positioned);
-        let counted = each_replica(&mut lane.replicas, &wanting(&batch), dropouts, |s| {
-            let mine = wanted(&batch, s.server.slot - 1);
+        let counted = each_replica(&mut lane.replicas, &wanting(&batch), dropouts, |j, s| {
+            let mine = wanted(&batch, j);
             let r = staged(ctx, s, &what, |s| {
                 s.count_between_positions(&mine, wait, wait_budget(ctx))
             })?;
@@ -316,7 +316,7 @@ fn lane_work(on: &RoundShared, lane: &mut Lane, positioned: bool) -> Result<Lane
         "closing its snapshot",
         Session::end_snapshot,
     )?;
-    each_replica(&mut lane.replicas, &everyone, on.dropouts, |s| {
+    each_replica(&mut lane.replicas, &everyone, on.dropouts, |_, s| {
         staged(ctx, s, "closing its snapshot", Session::end_snapshot)
     });
     Ok(work)
@@ -333,7 +333,7 @@ struct Aligned {
 /// difference is drift.
 fn plain_snapshots(on: &RoundShared, lane: &mut Lane) -> Result<Option<Aligned>> {
     lane.primary.open_plain_snapshot()?;
-    let opened = each_replica(&mut lane.replicas, on.needed, on.dropouts, |s| {
+    let opened = each_replica(&mut lane.replicas, on.needed, on.dropouts, |_, s| {
         s.open_plain_snapshot()
     });
     let replicas: Vec<usize> = opened.into_iter().map(|(j, ())| j).collect();
@@ -360,10 +360,15 @@ fn count_batches(
         let (p, counted) = super::both(
             || staged(ctx, &mut lane.primary, &what, |s| s.count(&all)),
             || {
-                each_replica(&mut lane.replicas, &aligned.replicas, on.dropouts, |s| {
-                    let mine = wanted(batch, s.server.slot - 1);
-                    staged(ctx, s, &what, |s| s.count(&mine))
-                })
+                each_replica(
+                    &mut lane.replicas,
+                    &aligned.replicas,
+                    on.dropouts,
+                    |j, s| {
+                        let mine = wanted(batch, j);
+                        staged(ctx, s, &what, |s| s.count(&mine))
+                    },
+                )
             },
         );
         let p = p?;
@@ -419,7 +424,7 @@ fn try_align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork) -> Result<T
     };
     let p = &snapshot.candidate;
     let waiting = format!("waiting to reach the primary's position {p}");
-    let reached = each_replica(&mut lane.replicas, on.needed, on.dropouts, |s| {
+    let reached = each_replica(&mut lane.replicas, on.needed, on.dropouts, |_, s| {
         let r = staged(ctx, s, &waiting, |s| {
             s.open_replica_snapshot(Some(p), wait_budget(ctx))
         })?;
@@ -428,23 +433,34 @@ fn try_align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork) -> Result<T
     if reached.is_empty() {
         return Ok(Try::NoReplica);
     }
-    let mut aligned = Vec::new();
     for (j, r) in &reached {
         work.readings.gap(*j, r.ahead_of(p));
-        if r.at_primary_point(p) {
-            aligned.push(*j);
-        }
     }
-    let enough = aligned.len() == reached.len() || work.tries >= PARTIAL_AFTER;
+    let Some(aligned) = aligned_at(p, &reached, work.tries) else {
+        return Ok(Try::Again);
+    };
     // The candidate set is one only if the candidate is the snapshot's
     // exact position.
-    if !aligned.is_empty() && enough && confirmed(ctx, &mut lane.primary, &snapshot)? {
-        return Ok(Try::Aligned(Aligned {
-            at: Some(snapshot.candidate),
-            replicas: aligned,
-        }));
+    if !confirmed(ctx, &mut lane.primary, &snapshot)? {
+        return Ok(Try::Again);
     }
-    Ok(Try::Again)
+    Ok(Try::Aligned(Aligned {
+        at: Some(snapshot.candidate),
+        replicas: aligned,
+    }))
+}
+
+/// The replicas whose snapshots sit exactly at the primary's `p`, when
+/// they are enough to count with: every replica that `reached` p, or
+/// after `PARTIAL_AFTER` tries at least one. `None`: try again.
+fn aligned_at(p: &GtidPos, reached: &[(usize, GtidPos)], tries: u64) -> Option<Vec<usize>> {
+    let aligned: Vec<usize> = reached
+        .iter()
+        .filter(|(_, r)| r.at_primary_point(p))
+        .map(|(j, _)| *j)
+        .collect();
+    let enough = aligned.len() == reached.len() || tries >= PARTIAL_AFTER;
+    (!aligned.is_empty() && enough).then_some(aligned)
 }
 
 /// The candidate position of a primary snapshot is its exact one.
@@ -499,6 +515,25 @@ mod tests {
         assert_eq!(names(wanted(&batch, 1)), ["d.b"]);
         assert_eq!(names(wanted(&batch, 3)), Vec::<String>::new());
         assert_eq!(wanting(&batch), [0, 1, 2]);
+    }
+
+    /// A lane of three replicas at the primary's snapshot P = 0-1-10: one
+    /// applied a transaction more between its wait and its snapshot, one
+    /// holds a transaction of another server under the same sequence
+    /// number. Neither is ever counted at P; the one at P alone only once
+    /// the lane has tried long enough for all of them.
+    #[test]
+    fn only_replicas_exactly_at_the_primary_position_count() {
+        let pos = |s: &str| GtidPos::parse(s).unwrap();
+        let p = pos("0-1-10");
+        let reached = vec![(0, pos("0-1-10")), (1, pos("0-1-11")), (2, pos("0-2-10"))];
+        assert_eq!(aligned_at(&p, &reached, 1), None);
+        assert_eq!(aligned_at(&p, &reached, PARTIAL_AFTER - 1), None);
+        assert_eq!(aligned_at(&p, &reached, PARTIAL_AFTER), Some(vec![0]));
+        let behind = vec![(1, pos("0-1-9")), (2, pos("0-1-11"))];
+        assert_eq!(aligned_at(&p, &behind, MAX_ALIGN_TRIES), None);
+        let all = vec![(0, pos("0-1-10")), (2, pos("0-1-10,5-3-7"))];
+        assert_eq!(aligned_at(&p, &all, 1), Some(vec![0, 2]));
     }
 
     #[test]

@@ -26,6 +26,7 @@ use crate::snapshot::Session;
 use lanes::{read_in_lanes, read_unsnapshotted, Readings, ReplicaReads, Table};
 use servers::{connect, each_replica, vet, Dropouts, Lane};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type Result<T> = std::result::Result<T, Failure>;
@@ -57,7 +58,7 @@ struct Tracked {
     found: ReplicaOutcome,
     /// Keys still without a verdict; `None` before the first round: all.
     pending: Option<Vec<Key>>,
-    listing: Listing,
+    listing: Arc<Listing>,
 }
 
 impl Tracked {
@@ -86,7 +87,7 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
     let positioned = vet(&ctx, &mut lanes[0], &dropouts)?;
     let mut tracked: Vec<Tracked> = cfg.replicas.iter().map(|_| Tracked::default()).collect();
     let mut run = RunState {
-        primary: Listing::new(),
+        primary: Arc::default(),
         positioned,
         align_tries: 0,
         rounds: 0,
@@ -131,7 +132,7 @@ struct Positions {
 /// What the rounds share across replicas.
 struct RunState {
     /// The primary's last listing.
-    primary: Listing,
+    primary: Arc<Listing>,
     positioned: bool,
     align_tries: u64,
     rounds: usize,
@@ -215,7 +216,7 @@ fn read_round(
                 .any(|k| !run.primary.contains_key(k) || !t.listing.contains_key(k))
         })
     });
-    let mut listings: BTreeMap<usize, Listing> = active
+    let mut listings: BTreeMap<usize, Arc<Listing>> = active
         .iter()
         .map(|&j| (j, tracked[j].listing.clone()))
         .collect();
@@ -260,18 +261,18 @@ fn relist_all(
     ctx: &Ctx,
     lane: &mut Lane,
     active: &[usize],
-    listings: &mut BTreeMap<usize, Listing>,
+    listings: &mut BTreeMap<usize, Arc<Listing>>,
     dropouts: &Dropouts,
-) -> Result<Listing> {
+) -> Result<Arc<Listing>> {
     let list = |s: &mut Session| staged(ctx, s, "listing tables", |s| s.list(&ctx.cfg.filter));
     let (primary, replicas) = both(
         || list(&mut lane.primary),
-        || each_replica(&mut lane.replicas, active, dropouts, list),
+        || each_replica(&mut lane.replicas, active, dropouts, |_, s| list(s)),
     );
     for (j, listing) in replicas {
-        listings.insert(j, listing);
+        listings.insert(j, Arc::new(listing));
     }
-    primary
+    primary.map(Arc::new)
 }
 
 /// The tables to count this round: each one any replica still needs
@@ -280,7 +281,7 @@ fn relist_all(
 /// other lanes idle at the end, then by name, for a stable order.
 fn to_count(
     primary: &Listing,
-    listings: &BTreeMap<usize, Listing>,
+    listings: &BTreeMap<usize, Arc<Listing>>,
     tracked: &[Tracked],
     dropouts: &Dropouts,
 ) -> Vec<Table> {

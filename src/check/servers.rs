@@ -47,14 +47,14 @@ impl Dropouts {
     }
 }
 
-/// Runs `work` on the connected replicas of `which` still in the run, all
-/// at once; a replica whose work fails leaves the run. The others' results,
-/// by replica.
+/// Runs `work` (given the replica's index) on the connected replicas of
+/// `which` still in the run, all at once; a replica whose work fails
+/// leaves the run. The others' results, by replica.
 pub(super) fn each_replica<T: Send>(
     replicas: &mut [Option<Session>],
     which: &[usize],
     dropouts: &Dropouts,
-    work: impl Fn(&mut Session) -> Result<T> + Sync,
+    work: impl Fn(usize, &mut Session) -> Result<T> + Sync,
 ) -> Vec<(usize, T)> {
     let work = &work;
     let results: Vec<(usize, Result<T>)> = crossbeam::scope(|s| {
@@ -63,7 +63,7 @@ pub(super) fn each_replica<T: Send>(
             .enumerate()
             .filter(|(j, _)| which.contains(j) && !dropouts.is_out(*j))
             .filter_map(|(j, session)| Some((j, session.as_mut()?)))
-            .map(|(j, session)| (j, s.spawn(move |_| work(session))))
+            .map(|(j, session)| (j, s.spawn(move |_| work(j, session))))
             .collect();
         handles.into_iter().map(|(j, h)| (j, join(h))).collect()
     })
@@ -165,7 +165,7 @@ pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<boo
     // The replicas first: whatever they have applied by then, the primary
     // had logged before it is asked (in parallel, a transaction logged
     // between the readings would look foreign).
-    let replicas = each_replica(&mut lane.replicas, &all, dropouts, |s| {
+    let replicas = each_replica(&mut lane.replicas, &all, dropouts, |_, s| {
         staged(
             ctx,
             s,
@@ -184,7 +184,7 @@ pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<boo
             dropouts.leave(*j, why);
         }
     }
-    each_replica(&mut lane.replicas, &all, dropouts, |s| {
+    each_replica(&mut lane.replicas, &all, dropouts, |_, s| {
         staged(ctx, s, "reading its replication state", replication_running)
     });
     Ok(p.gtids.is_some())

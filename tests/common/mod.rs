@@ -105,6 +105,24 @@ pub fn exec(side: Side, statements: &[&str]) {
     }
 }
 
+/// A write lock on `table` (`db`.`t`, quoted) of `side`, held by an admin
+/// connection of its own until `unlock` (or until the connection goes):
+/// the plugin's count of that table waits on it.
+pub struct WriteLock(Conn);
+
+pub fn write_lock(side: Side, table: &str) -> WriteLock {
+    let mut c = admin(side);
+    c.query_drop(format!("LOCK TABLES {table} WRITE"))
+        .unwrap_or_else(|e| panic!("{side:?}: LOCK TABLES {table}: {e}"));
+    WriteLock(c)
+}
+
+impl WriteLock {
+    pub fn unlock(mut self) {
+        self.0.query_drop("UNLOCK TABLES").unwrap();
+    }
+}
+
 /// Statements on the replica alone: not written to its binary log, which
 /// is how drift happens (a write on the replica, a skipped event).
 pub fn on_replica_only(statements: &[&str]) {
