@@ -10,7 +10,8 @@
 //! `replicas`: the three replicas of the test set (one chained through
 //! another) checked by one run, against a single-replica run and against
 //! three separate runs, with the rows the primary read in each (from its
-//! `Handler_read_*` counters: nothing else reads it meanwhile).
+//! `Handler_read_*` counters: nothing else reads it meanwhile) and the CPU
+//! seconds the four servers used (from `/proc/PID/stat`).
 //!
 //! With `DRIFT_BENCH_BASELINE=/path/to/check_mysql_drift` (another build,
 //! e.g. of an earlier commit) that binary is timed too, interleaved with
@@ -291,19 +292,57 @@ fn rows_read(pair: &Pair, port: u16) -> u64 {
     status.iter().map(|(_, n)| n).sum()
 }
 
-/// A plugin run: (time, rows the primary read meanwhile).
-fn measured(pair: &Pair, runs: &[&[u16]], shape: &Shape) -> (Duration, u64) {
-    let before = rows_read(pair, pair.primary);
-    let (t, ()) = time(|| {
+/// CPU seconds (user + system) the four servers of the test set have used
+/// so far, from `/proc/PID/stat`.
+fn servers_cpu() -> f64 {
+    let dir = env_or("DRIFT_TEST_DIR", "/tmp/check_mysql_drift-servers");
+    let ticks: f64 = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0);
+    let used = |name: &str| -> f64 {
+        let pid = std::fs::read_to_string(format!("{dir}/{name}/mysqld.pid")).expect("pid file");
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).expect("stat");
+        // Fields after the command name (which may hold spaces): utime and
+        // stime are the 14th and 15th of the whole line.
+        let after = stat.rsplit_once(") ").expect("stat line").1;
+        let fields: Vec<&str> = after.split(' ').collect();
+        (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / ticks
+    };
+    ["primary", "replica", "replica2", "chained"]
+        .iter()
+        .map(|n| used(n))
+        .sum()
+}
+
+/// What one measured set of plugin runs took.
+#[derive(Default, Clone, Copy)]
+struct Cost {
+    time: Duration,
+    /// Rows the primary read meanwhile.
+    rows: u64,
+    /// CPU seconds the four servers used meanwhile.
+    servers_cpu: f64,
+}
+
+fn measured(pair: &Pair, runs: &[&[u16]], shape: &Shape) -> Cost {
+    let (rows, cpu) = (rows_read(pair, pair.primary), servers_cpu());
+    let (time, ()) = time(|| {
         for replicas in runs {
             plugin_on(PLUGIN, pair, replicas, shape, &[]);
         }
     });
-    (t, rows_read(pair, pair.primary) - before)
+    Cost {
+        time,
+        rows: rows_read(pair, pair.primary) - rows,
+        servers_cpu: servers_cpu() - cpu,
+    }
 }
 
 /// One run over three replicas against one over a single replica and
-/// against three separate runs, interleaved.
+/// against three separate runs, interleaved; the median by time of each.
 fn replicas_bench(pair: &Pair, shape: &Shape) {
     let [r2, chained] = pair.more;
     let all = [pair.replica, r2, chained];
@@ -313,39 +352,43 @@ fn replicas_bench(pair: &Pair, shape: &Shape) {
         // minutes finds them.
         plugin_on(PLUGIN, pair, &[port], shape, &[]);
     }
-    let (mut single, mut set, mut separate) = (vec![], vec![], vec![]);
-    let mut rows = [0u64; 3];
+    let runs: [&[&[u16]]; 3] = [&[&all[..1]], &[&all], &[&all[..1], &all[1..2], &all[2..]]];
+    let mut costs: [Vec<Cost>; 3] = Default::default();
     for _ in 0..REPEAT {
-        let runs: [&[&[u16]]; 3] = [&[&all[..1]], &[&all], &[&all[..1], &all[1..2], &all[2..]]];
-        for (i, (times, runs)) in [&mut single, &mut set, &mut separate]
-            .into_iter()
-            .zip(runs)
-            .enumerate()
-        {
-            let (t, read) = measured(pair, runs, shape);
-            times.push(t);
-            rows[i] = read;
+        for (cost, runs) in costs.iter_mut().zip(runs) {
+            cost.push(measured(pair, runs, shape));
         }
     }
-    let (single, set, separate) = (median(single), median(set), median(separate));
+    let [single, set, separate] = costs.map(|mut c| {
+        c.sort_by_key(|c| c.time);
+        c[c.len() / 2]
+    });
     println!(
         "{} tables, {} rows per server; primary + 3 replicas (one chained) on this machine; median of {REPEAT}",
         shape.total(),
         shape.rows()
     );
-    println!("{:>28} {:>9} {:>18}", "", "time", "primary rows read");
-    for (what, t, read) in [
-        ("one replica, one run", single, rows[0]),
-        ("three replicas, one run", set, rows[1]),
-        ("three replicas, three runs", separate, rows[2]),
+    println!(
+        "{:>28} {:>9} {:>18} {:>14}",
+        "", "time", "primary rows read", "servers CPU s"
+    );
+    for (what, c) in [
+        ("one replica, one run", single),
+        ("three replicas, one run", set),
+        ("three replicas, three runs", separate),
     ] {
-        println!("{what:>28} {:>8.3}s {read:>18}", t.as_secs_f64());
+        println!(
+            "{what:>28} {:>8.3}s {:>18} {:>14.2}",
+            c.time.as_secs_f64(),
+            c.rows,
+            c.servers_cpu
+        );
     }
     println!(
         "three in one run: {:.2}x one replica, {:.2}x three runs; primary rows read {:.2}x one pass",
-        set.as_secs_f64() / single.as_secs_f64(),
-        set.as_secs_f64() / separate.as_secs_f64(),
-        rows[1] as f64 / shape.rows() as f64
+        set.time.as_secs_f64() / single.time.as_secs_f64(),
+        set.time.as_secs_f64() / separate.time.as_secs_f64(),
+        set.rows as f64 / shape.rows() as f64
     );
 }
 
