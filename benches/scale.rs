@@ -119,6 +119,12 @@ fn seed_server(pair: &Pair, port: u16, shape: &Shape) {
         return;
     }
     c.query_drop("SET SESSION sql_log_bin = 0").unwrap();
+    let version: String = c.query_first("SELECT VERSION()").unwrap().unwrap();
+    let mariadb = version.contains("MariaDB");
+    if !mariadb {
+        c.query_drop("SET SESSION cte_max_recursion_depth = 100000")
+            .unwrap();
+    }
     let dbs: Vec<String> = c
         .exec(
             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?",
@@ -142,7 +148,8 @@ fn seed_server(pair: &Pair, port: u16, shape: &Shape) {
         ))
         .unwrap();
         c.query_drop(format!(
-            "INSERT INTO {t} SELECT seq, seq FROM seq_1_to_{rows}"
+            "INSERT INTO {t} SELECT seq, seq FROM {}",
+            numbers(mariadb, *rows)
         ))
         .unwrap();
         if i % 2000 == 1999 {
@@ -156,11 +163,24 @@ fn seed_server(pair: &Pair, port: u16, shape: &Shape) {
     }
     for stmt in [
         format!("CREATE DATABASE IF NOT EXISTS `{marker}`"),
-        format!("CREATE OR REPLACE TABLE `{marker}`.done (n BIGINT)"),
+        format!("DROP TABLE IF EXISTS `{marker}`.done"),
+        format!("CREATE TABLE `{marker}`.done (n BIGINT)"),
         format!("INSERT INTO `{marker}`.done VALUES ({})", shape.total()),
     ] {
         c.query_drop(stmt).unwrap();
     }
+}
+
+/// A derived table of the numbers 1 to `n` in column `seq`: MariaDB's
+/// sequence engine, or a recursive CTE on MySQL.
+fn numbers(mariadb: bool, n: u32) -> String {
+    if mariadb {
+        return format!("seq_1_to_{n}");
+    }
+    format!(
+        "(WITH RECURSIVE s (seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM s WHERE seq < {n}) \
+         SELECT seq FROM s) AS numbers"
+    )
 }
 
 fn seed(pair: &Pair, ports: &[u16], shape: &Shape) {

@@ -5,7 +5,7 @@
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
 use crate::model::{Counts, Key, Role, Round};
 use crate::plugin::Failure;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +37,9 @@ pub struct Comparison {
     pub verdicts: BTreeMap<Key, Verdict>,
     missing_seen: HashMap<Key, Role>,
     last: HashMap<Key, Counts>,
+    /// Tables that differed at one bracketed position (MySQL), waiting for
+    /// a second snapshot set to show it.
+    suspected: HashSet<Key>,
     /// Tables looked at again after the first round.
     pub rechecks: u64,
     /// Rows of the tables with a verdict, as counted for it.
@@ -85,15 +88,27 @@ impl Comparison {
             replica: counts.replica,
             same_point: reading.at.is_some(),
             positioned: round.positioned,
+            bracketed: round.bracketed,
         };
-        let verdict = match judge(&evidence) {
+        let judgement = match judge(&evidence) {
+            Judgement::Suspect if !self.suspected.insert(key.clone()) => {
+                Judgement::Drift(How::SamePoint)
+            }
+            Judgement::Match(how) => {
+                // Equal at a later set: what looked like drift was not.
+                self.suspected.remove(key);
+                Judgement::Match(how)
+            }
+            j => j,
+        };
+        let verdict = match judgement {
             Judgement::Match(how) => Verdict::Match(how),
             Judgement::Drift(how) => Verdict::Drift {
                 counts,
                 how,
                 at: reading.at.clone(),
             },
-            Judgement::Pending => {
+            Judgement::Pending | Judgement::Suspect => {
                 self.last.insert(key.clone(), counts);
                 return false;
             }
@@ -160,6 +175,10 @@ pub struct Outcome {
     pub replicas: Vec<Result<ReplicaOutcome, Failure>>,
     /// False when the servers give no positions: no difference is drift.
     pub positioned: bool,
+    /// Positions read around the snapshots (MySQL).
+    pub bracketed: bool,
+    /// What each server is: `primary HOST:PORT: MySQL 9.7.4`.
+    pub versions: Vec<String>,
     /// Snapshot sets opened to find ones at one position.
     pub align_tries: u64,
     pub rounds: usize,
@@ -209,6 +228,15 @@ mod tests {
             replica: Arc::new(list(&names)),
             readings,
             positioned: true,
+            bracketed: false,
+        }
+    }
+
+    /// As `round`, with MySQL's bracketed positions.
+    fn bracketed(tables: &[(&str, &str, u64, u64)], at: &str) -> Round {
+        Round {
+            bracketed: true,
+            ..round(tables, Some(at))
         }
     }
 
@@ -306,6 +334,75 @@ mod tests {
         c.round(&keys(&r), &r, true);
         assert!(
             matches!(&c.verdicts[&key("a", "t")], Verdict::Unreadable { side: Role::Replica, error } if error.contains("discarded"))
+        );
+    }
+
+    const A: &str = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+
+    /// MySQL: a commit in flight across the primary's readings puts a row
+    /// in its snapshot that the replica, stopped at the agreed position,
+    /// does not have yet. The next snapshot set, a moment later, sees the
+    /// table equal: a match, never drift.
+    #[test]
+    fn a_commit_in_flight_is_no_drift_on_mysql() {
+        let first = bracketed(&[("a", "jobs", 11, 10)], &format!("{A}:1-100"));
+        let mut c = Comparison::default();
+        let pending = c.round(&keys(&first), &first, true);
+        assert_eq!(pending, vec![key("a", "jobs")]);
+        let again = bracketed(&[("a", "jobs", 12, 12)], &format!("{A}:1-102"));
+        assert!(c.round(&pending, &again, false).is_empty());
+        assert_eq!(
+            c.verdicts[&key("a", "jobs")],
+            Verdict::Match(How::SamePoint)
+        );
+    }
+
+    /// Real drift shows at every snapshot set: drift at the second, with
+    /// the second's counts and position; a suspicion the budget cuts short
+    /// is unverified.
+    #[test]
+    fn drift_on_mysql_is_seen_twice() {
+        let first = bracketed(
+            &[("a", "t", 10, 11), ("a", "u", 5, 4)],
+            &format!("{A}:1-100"),
+        );
+        let mut c = Comparison::default();
+        let pending = c.round(&keys(&first), &first, true);
+        assert_eq!(pending, vec![key("a", "t"), key("a", "u")]);
+        let apart = round(&[("a", "t", 12, 12), ("a", "u", 5, 4)], None);
+        let apart = Round {
+            bracketed: true,
+            ..apart
+        };
+        let pending = c.round(&pending, &apart, false);
+        assert_eq!(pending.len(), 2, "counts at two positions settle nothing");
+        let second = Round {
+            primary: first.primary.clone(),
+            replica: first.replica.clone(),
+            ..bracketed(&[("a", "t", 13, 14)], &format!("{A}:1-103"))
+        };
+        let pending = c.round(&pending, &second, false);
+        assert_eq!(pending, vec![key("a", "u")]);
+        assert_eq!(
+            c.verdicts[&key("a", "t")],
+            Verdict::Drift {
+                counts: Counts {
+                    primary: 13,
+                    replica: 14
+                },
+                how: How::SamePoint,
+                at: Some(GtidPos::parse(&format!("{A}:1-103")).unwrap()),
+            }
+        );
+        c.finish(&pending);
+        assert_eq!(
+            c.verdicts[&key("a", "u")],
+            Verdict::Unverified {
+                last: Some(Counts {
+                    primary: 5,
+                    replica: 4
+                })
+            }
         );
     }
 }

@@ -11,6 +11,16 @@
 //! and R (a +k drift hidden by a -k change, or a -k change faking one), so
 //! the table stays pending and is counted again at a pair of snapshots
 //! that do sit at one position; when the budget runs out it is unverified.
+//!
+//! MySQL keeps no position inside a snapshot that a SELECT-only account
+//! can read, and adds a transaction to `@@gtid_executed` just after its
+//! engine commit. So its positions are bracketed: the primary's P is
+//! `@@gtid_executed` read before and after opening the snapshot, and
+//! equal; the replica's is `@@gtid_executed` read after its snapshot, once
+//! it has executed P. A commit whose engine part lands before the snapshot
+//! and whose GTID is added only after the reading slips through unseen.
+//! It is gone a moment later, so a difference counts as drift only when a
+//! second snapshot set, at another moment, shows one too.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -52,47 +62,86 @@ pub fn parse_gtids(text: &str) -> Result<Vec<Gtid>, String> {
         .collect()
 }
 
-/// A GTID position: per replication domain, the last GTID applied.
+/// A GTID position. MariaDB: per replication domain, the last GTID
+/// applied. MySQL: per source (`uuid`, or `uuid:tag`), the intervals of
+/// transaction numbers executed (`@@gtid_executed`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GtidPos {
     domains: BTreeMap<u32, Gtid>,
+    sources: BTreeMap<String, Vec<Interval>>,
+}
+
+/// Transaction numbers `first..=last` of one MySQL source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Interval {
+    first: u64,
+    last: u64,
 }
 
 impl GtidPos {
-    /// Parses `0-1-100,1-2-5`; a later entry of a domain replaces an earlier.
+    /// Parses MariaDB's `0-1-100,1-2-5` (a later entry of a domain replaces
+    /// an earlier) or MySQL's `3e11fa47-...:1-5:7,0f3c...:1-9`.
     pub fn parse(text: &str) -> Result<GtidPos, String> {
+        if text.contains(':') {
+            return parse_mysql_set(text);
+        }
         let domains = parse_gtids(text)?
             .into_iter()
             .map(|g| (g.domain, g))
             .collect();
-        Ok(GtidPos { domains })
+        Ok(GtidPos {
+            domains,
+            sources: BTreeMap::new(),
+        })
     }
 
     pub fn gtids(&self) -> impl Iterator<Item = &Gtid> {
         self.domains.values()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.domains.is_empty() && self.sources.is_empty()
+    }
+
     fn seq(&self, domain: u32) -> u64 {
         self.domains.get(&domain).map_or(0, |g| g.seq)
     }
 
+    fn executed(&self, source: &str) -> u64 {
+        self.sources
+            .get(source)
+            .map_or(0, |ivs| ivs.iter().map(|i| i.last - i.first + 1).sum())
+    }
+
     /// `self`, a replica's position, is exactly the primary's position
     /// `primary`: the same last GTID (server id included) in every domain
-    /// of the primary's stream. Domains only the replica has come from
-    /// other sources and do not change what the primary's stream put there.
+    /// of the primary's stream, or on MySQL the same transactions of every
+    /// source the primary has executed. Domains and sources only the
+    /// replica has come from elsewhere (its own writes, other sources) and
+    /// do not change what the primary's stream put there.
     pub fn at_primary_point(&self, primary: &GtidPos) -> bool {
-        primary
+        let domains = primary
             .domains
             .iter()
-            .all(|(d, g)| self.domains.get(d) == Some(g))
+            .all(|(d, g)| self.domains.get(d) == Some(g));
+        let sources = primary
+            .sources
+            .iter()
+            .all(|(s, ivs)| self.sources.get(s) == Some(ivs));
+        domains && sources
     }
 
-    /// For listing positions in stream order: sequence numbers by domain.
-    pub fn order(&self) -> Vec<(u32, u64)> {
-        self.domains.values().map(|g| (g.domain, g.seq)).collect()
+    /// For listing positions in stream order: per domain its sequence
+    /// number, per MySQL source the transactions executed.
+    pub fn order(&self) -> Vec<u64> {
+        let domains = self.domains.values().map(|g| g.seq);
+        domains
+            .chain(self.sources.keys().map(|s| self.executed(s)))
+            .collect()
     }
 
-    /// Transactions `self` is ahead of `earlier`, summed over domains.
+    /// Transactions `self` is ahead of `earlier`, summed over domains and
+    /// sources.
     pub fn ahead_of(&self, earlier: &GtidPos) -> u64 {
         let domains: std::collections::BTreeSet<u32> = self
             .domains
@@ -100,22 +149,109 @@ impl GtidPos {
             .chain(earlier.domains.keys())
             .copied()
             .collect();
-        domains
+        let by_domain: u64 = domains
             .into_iter()
             .map(|d| self.seq(d).saturating_sub(earlier.seq(d)))
-            .sum()
+            .sum();
+        let by_source: u64 = self
+            .sources
+            .keys()
+            .map(|s| self.executed(s).saturating_sub(earlier.executed(s)))
+            .sum();
+        by_domain + by_source
     }
 
-    /// As the server writes it: `0-1-100,1-2-5`, empty for no transaction.
-    pub fn list(&self) -> String {
-        let parts: Vec<String> = self.domains.values().map(Gtid::to_string).collect();
-        parts.join(",")
+    /// MySQL lineage: `self`, a replica's `@@gtid_executed` read before the
+    /// primary's `primary`, holds no transaction of a source the primary
+    /// knows that the primary has not executed, and at least one of the
+    /// primary's.
+    pub fn mysql_lineage(&self, primary: &GtidPos) -> Lineage {
+        if self.sources.is_empty() && primary.sources.is_empty() {
+            return Lineage::Unknown("neither has executed any GTID yet".into());
+        }
+        let mut shared = false;
+        for (source, ivs) in &self.sources {
+            let Some(known) = primary.sources.get(source) else {
+                continue;
+            };
+            let covered =
+                |i: &Interval| known.iter().any(|k| k.first <= i.first && i.last <= k.last);
+            if let Some(i) = ivs.iter().find(|i| !covered(i)) {
+                return Lineage::NotReplica(format!(
+                    "it has executed GTIDs {source}:{}-{}, which the primary never executed",
+                    i.first, i.last
+                ));
+            }
+            shared = true;
+        }
+        if !shared {
+            return Lineage::NotReplica(
+                "it has executed none of the primary's transactions".to_string(),
+            );
+        }
+        Lineage::Replica
     }
+
+    /// As the server writes it: `0-1-100,1-2-5` or `uuid:1-5:7,...`, empty
+    /// for no transaction.
+    pub fn list(&self) -> String {
+        let domains = self.domains.values().map(Gtid::to_string);
+        let sources = self.sources.iter().map(|(source, ivs)| {
+            let parts: Vec<String> = ivs
+                .iter()
+                .map(|i| match i.first == i.last {
+                    true => i.first.to_string(),
+                    false => format!("{}-{}", i.first, i.last),
+                })
+                .collect();
+            format!("{source}:{}", parts.join(":"))
+        });
+        domains.chain(sources).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// `uuid[:tag]:1-5:7` entries, comma-separated (the server adds newlines).
+fn parse_mysql_set(text: &str) -> Result<GtidPos, String> {
+    let mut sources: BTreeMap<String, Vec<Interval>> = BTreeMap::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let bad = || format!("invalid GTID set entry '{entry}'");
+        let mut parts = entry.split(':');
+        let uuid = parts.next().filter(|u| u.len() == 36).ok_or_else(bad)?;
+        let mut source = uuid.to_ascii_lowercase();
+        for part in parts {
+            if part.starts_with(|c: char| c.is_ascii_digit()) {
+                let (a, b) = part.split_once('-').unwrap_or((part, part));
+                let (first, last) = a.parse().ok().zip(b.parse().ok()).ok_or_else(bad)?;
+                if first > last {
+                    return Err(bad());
+                }
+                sources
+                    .entry(source.clone())
+                    .or_default()
+                    .push(Interval { first, last });
+            } else {
+                // A tag (MySQL 8.3 and later) names the source that follows.
+                let tag = part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !tag {
+                    return Err(bad());
+                }
+                source = format!("{uuid}:{part}").to_ascii_lowercase();
+            }
+        }
+    }
+    for ivs in sources.values_mut() {
+        ivs.sort_by_key(|i| i.first);
+    }
+    Ok(GtidPos {
+        domains: BTreeMap::new(),
+        sources,
+    })
 }
 
 impl fmt::Display for GtidPos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.domains.is_empty() {
+        if self.is_empty() {
             return f.write_str("(empty)");
         }
         f.write_str(&self.list())
@@ -164,6 +300,24 @@ pub fn lineage(primary_state: &[Gtid], replica_pos: &[Gtid]) -> Lineage {
     Lineage::Replica
 }
 
+/// How a run places its snapshots in the replication stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// No positions (no binary log or GTIDs, or servers of two flavors):
+    /// no difference is drift.
+    Unplaced,
+    /// Read inside the snapshots (MariaDB).
+    Exact,
+    /// Read around the snapshots (MySQL).
+    Bracketed,
+}
+
+impl Placement {
+    pub fn positioned(self) -> bool {
+        self != Placement::Unplaced
+    }
+}
+
 /// One table's counts from one round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
@@ -172,9 +326,13 @@ pub struct Evidence {
     /// Both counts read at one replication position (R = P).
     pub same_point: bool,
     /// Positions were available at all. False on servers that give none
-    /// (MySQL, a primary without a binary log): a difference is then never
-    /// called drift.
+    /// (a primary without a binary log or GTIDs): a difference is then
+    /// never called drift.
     pub positioned: bool,
+    /// The positions were read around the snapshots, not inside them
+    /// (MySQL): a commit in flight across the reading can slip past, so one
+    /// difference is not proof (see `Judgement::Suspect`).
+    pub bracketed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +347,9 @@ pub enum How {
 pub enum Judgement {
     Match(How),
     Drift(How),
+    /// Different at one bracketed position: drift once it is seen again at
+    /// another snapshot set, count again until then.
+    Suspect,
     /// No evidence that writes cannot fake: count again.
     Pending,
 }
@@ -197,6 +358,7 @@ pub fn judge(e: &Evidence) -> Judgement {
     let equal = e.primary == e.replica;
     match (e.same_point, e.positioned, equal) {
         (true, _, true) => Judgement::Match(How::SamePoint),
+        (true, _, false) if e.bracketed => Judgement::Suspect,
         (true, _, false) => Judgement::Drift(How::SamePoint),
         (false, false, true) => Judgement::Match(How::Unpositioned),
         _ => Judgement::Pending,

@@ -134,9 +134,11 @@ pub struct Round {
     pub primary: Arc<Listing>,
     pub replica: Arc<Listing>,
     pub readings: HashMap<Key, Reading>,
-    /// Replication positions were available (false: MySQL, or a primary
-    /// without a binary log; then no difference is drift).
+    /// Replication positions were available (false: a primary without a
+    /// binary log or GTIDs; then no difference is drift).
     pub positioned: bool,
+    /// They were read around the snapshots, not inside (MySQL).
+    pub bracketed: bool,
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ impl Part {
             core,
             label: server.label(),
             perfdata: perfdata(found, &t, cfg),
-            how: Some(how_reached(found)),
+            how: Some(how_reached(found, o.bracketed)),
             verbose: (cfg.verbosity >= 1).then(|| progress(found, o)),
             matches: matches(found, cfg),
             complete: t.unverified == 0 && t.unreadable == 0 && !nothing_compared(&t),
@@ -189,7 +189,7 @@ impl Report {
             parts,
             time: Some(round_ms(o.elapsed.as_secs_f64())),
             notes: cfg.notes.clone(),
-            configuration: (cfg.verbosity >= 2).then(|| configuration(cfg)),
+            configuration: (cfg.verbosity >= 2).then(|| configuration(cfg, o)),
         }
     }
 
@@ -507,7 +507,7 @@ fn how_words(how: How) -> &'static str {
 }
 
 /// How the verdicts were reached: the honesty line of every answer.
-fn how_reached(found: &ReplicaOutcome) -> String {
+fn how_reached(found: &ReplicaOutcome, bracketed: bool) -> String {
     let mut n = [0u64; 2];
     for v in found.comparison.verdicts.values() {
         if let Verdict::Match(h) | Verdict::Drift { how: h, .. } = v {
@@ -519,10 +519,17 @@ fn how_reached(found: &ReplicaOutcome) -> String {
         .filter(|h| n[*h as usize] > 0)
         .map(|h| format!("{} {}", n[h as usize], how_words(h)))
         .collect();
-    if parts.is_empty() {
-        return "verdicts: none reached".into();
+    let mut line = match parts.is_empty() {
+        true => "verdicts: none reached".to_string(),
+        false => format!("verdicts: {}", parts.join(", ")),
+    };
+    if bracketed {
+        line.push_str(
+            "; MySQL positions read around the snapshots: a difference is drift only when two \
+             snapshot sets show it",
+        );
     }
-    format!("verdicts: {}", parts.join(", "))
+    line
 }
 
 fn state(f: &Tally, cfg: &Config) -> State {
@@ -634,13 +641,11 @@ fn progress(found: &ReplicaOutcome, o: &Outcome) -> String {
     )
 }
 
-/// `-vv`: the configuration.
-fn configuration(cfg: &Config) -> String {
-    let replicas: Vec<String> = cfg.replicas.iter().map(ToString::to_string).collect();
+/// `-vv`: the configuration, and what each server is.
+fn configuration(cfg: &Config, o: &Outcome) -> String {
     format!(
-        "{}, {}, user {}, {} connection(s) per server, timeout {}s, tls {}",
-        cfg.primary,
-        replicas.join(", "),
+        "{}; user {}, {} connection(s) per server, timeout {}s, tls {}",
+        o.versions.join(", "),
         cfg.user,
         cfg.connections,
         cfg.timeout.as_secs_f64(),

@@ -333,16 +333,14 @@ impl Session {
     }
 
     /// Opens a consistent snapshot on the primary, in one round trip with
-    /// what places it in the stream: the snapshot's binlog coordinates
-    /// (status variables that belong to the snapshot) and `@@gtid_binlog_pos`
-    /// read just after, a candidate for its GTID position. `None` without a
-    /// binary log, and on MySQL (no such variables).
+    /// what places it in the stream. MariaDB: the snapshot's binlog
+    /// coordinates (status variables that belong to the snapshot) and
+    /// `@@gtid_binlog_pos` read just after, a candidate for its GTID
+    /// position. MySQL: `@@gtid_executed` read just before and just after.
+    /// `None` without a binary log.
     pub fn open_primary_snapshot(&mut self) -> Result<Option<PrimarySnapshot>> {
-        if self.flavor != Flavor::MariaDb {
-            self.conn
-                .query_drop(START_SNAPSHOT)
-                .map_err(|e| self.err("starting a consistent snapshot", e))?;
-            return Ok(None);
+        if self.flavor == Flavor::MySql {
+            return self.open_bracketed_snapshot().map(Some);
         }
         let sql = format!(
             "{START_SNAPSHOT}; SELECT @@GLOBAL.gtid_binlog_pos, \
@@ -366,44 +364,68 @@ impl Session {
         let candidate = GtidPos::parse(&gtids.unwrap_or_default()).map_err(|e| self.invalid(e))?;
         Ok(Some(PrimarySnapshot {
             candidate,
-            file,
-            offset,
+            proof: Proof::Binlog { file, offset },
         }))
     }
 
-    /// The exact GTID position of an open primary snapshot:
-    /// `BINLOG_GTID_POS()` of its binlog coordinates. The server reads the
-    /// binlog file from its start up to them (MariaDB before 11.4 keeps no
-    /// index for it: 16 ms at 12 MB here), so this is asked only to confirm
-    /// a candidate.
-    pub fn snapshot_gtid(&mut self, snapshot: &PrimarySnapshot) -> Result<Option<GtidPos>> {
-        let sql = format!(
-            "SELECT BINLOG_GTID_POS({}, {})",
-            string_literal(&snapshot.file),
-            snapshot.offset
-        );
+    /// MySQL: the snapshot between two readings of `@@gtid_executed`. What
+    /// the first holds was committed before the snapshot; what the second
+    /// lacks was not (barring a commit in flight, see `consistency`).
+    fn open_bracketed_snapshot(&mut self) -> Result<PrimarySnapshot> {
+        let sql = format!("{EXECUTED}; {START_SNAPSHOT}; {EXECUTED}");
+        let sets = self
+            .batch(&sql)
+            .map_err(|e| self.err("starting a consistent snapshot", e))?;
+        let before = self.position_in(&sets, 0)?.unwrap_or_default();
+        let after = self.position_in(&sets, 2)?.unwrap_or_default();
+        Ok(PrimarySnapshot {
+            proof: Proof::Bracket {
+                agreed: before == after,
+            },
+            candidate: after,
+        })
+    }
+
+    /// Whether the candidate position of an open primary snapshot is its
+    /// position. MariaDB: `BINLOG_GTID_POS()` of its binlog coordinates
+    /// equals it. The server reads the binlog file from its start up to
+    /// them (MariaDB before 11.4 keeps no index for it: 16 ms at 12 MB
+    /// here), so this is asked only to confirm a candidate.
+    pub fn confirm(&mut self, snapshot: &PrimarySnapshot) -> Result<bool> {
+        let (file, offset) = match &snapshot.proof {
+            Proof::Bracket { agreed } => return Ok(*agreed),
+            Proof::Binlog { file, offset } => (file, offset),
+        };
+        let sql = format!("SELECT BINLOG_GTID_POS({}, {offset})", string_literal(file));
         let gtid: Option<Option<String>> = self
             .conn
             .query_first(sql)
             .map_err(|e| self.err("reading the snapshot's GTID position", e))?;
-        gtid.flatten()
+        let exact = gtid
+            .flatten()
             .map(|g| GtidPos::parse(&g).map_err(|e| self.invalid(e)))
-            .transpose()
+            .transpose()?;
+        Ok(exact.as_ref() == Some(&snapshot.candidate))
     }
 
     /// Waits until the replica has applied `wait_for` (when given), then
-    /// opens a consistent snapshot and reads the replica's exact position
-    /// inside it, all in one round trip so that as few transactions as
-    /// possible land between the wait and the snapshot. `Ok(None)` when the
-    /// wait timed out.
+    /// opens a consistent snapshot and reads the replica's position: on
+    /// MariaDB its exact one inside the snapshot, on MySQL
+    /// `@@gtid_executed` just after it. All in one round trip so that as
+    /// few transactions as possible land between the wait and the
+    /// snapshot. `Ok(None)` when the wait timed out.
     pub fn open_replica_snapshot(
         &mut self,
         wait_for: Option<&GtidPos>,
         timeout: Duration,
     ) -> Result<Option<GtidPos>> {
+        let position = match self.flavor {
+            Flavor::MariaDb => APPLIED_POSITION,
+            Flavor::MySql => EXECUTED,
+        };
         let sql = format!(
-            "{}; {START_SNAPSHOT}; {APPLIED_POSITION}",
-            wait_sql(wait_for, timeout)
+            "{}; {START_SNAPSHOT}; {position}",
+            self.wait_sql(wait_for, timeout)
         );
         let sets = self.batch(&sql).map_err(|e| {
             self.err(
@@ -414,7 +436,24 @@ impl Session {
         if first_value::<i64>(&sets, 0) != Some(0) {
             return Ok(None);
         }
-        Ok(Some(self.applied_in(&sets, 2)?))
+        match self.flavor {
+            Flavor::MariaDb => Ok(Some(self.applied_in(&sets, 2)?)),
+            Flavor::MySql => Ok(Some(self.position_in(&sets, 2)?.unwrap_or_default())),
+        }
+    }
+
+    /// Waiting for `pos` (0 when reached, else a timeout), or a plain 0
+    /// when there is nothing to wait for.
+    fn wait_sql(&self, pos: Option<&GtidPos>, timeout: Duration) -> String {
+        let Some(pos) = pos else {
+            return "SELECT 0".to_string();
+        };
+        let wait = match self.flavor {
+            Flavor::MariaDb => "MASTER_GTID_WAIT",
+            Flavor::MySql => "WAIT_FOR_EXECUTED_GTID_SET",
+        };
+        let (pos, secs) = (string_literal(&pos.list()), timeout.as_secs_f64());
+        format!("SELECT {wait}({pos}, {secs:.3})")
     }
 
     /// The GTID position in the first column of result set `i`.
@@ -440,15 +479,27 @@ impl Session {
     /// MariaDB the primary's binary log state or the replica's applied
     /// position (`None`: the account cannot read `mysql.gtid_slave_pos`).
     pub fn identity(&mut self) -> Result<Identity> {
-        let server_id: Option<u32> = self
+        let row: Option<(u32, String)> = self
             .conn
-            .query_first("SELECT @@server_id")
+            .query_first("SELECT @@server_id, @@version")
             .map_err(|e| self.err("reading @@server_id", e))?;
-        let server_id = server_id.unwrap_or_default();
-        if self.flavor != Flavor::MariaDb {
+        let (server_id, version) = row.unwrap_or_default();
+        let version = match self.flavor {
+            Flavor::MariaDb => format!("MariaDB {version}"),
+            Flavor::MySql => format!("MySQL {version}"),
+        };
+        if self.flavor == Flavor::MySql {
+            let executed: Option<String> = self
+                .conn
+                .query_first(EXECUTED)
+                .map_err(|e| self.err("reading @@gtid_executed", e))?;
+            let executed =
+                GtidPos::parse(&executed.unwrap_or_default()).map_err(|e| self.invalid(e))?;
             return Ok(Identity {
                 server_id,
+                version,
                 gtids: None,
+                executed: Some(executed),
             });
         }
         let gtids = match self.server.role {
@@ -466,7 +517,12 @@ impl Session {
                 Err(e) => return Err(self.err("reading mysql.gtid_slave_pos", e)),
             },
         };
-        Ok(Identity { server_id, gtids })
+        Ok(Identity {
+            server_id,
+            version,
+            gtids,
+            executed: None,
+        })
     }
 
     /// Counts tables that snapshots do not cover (MyISAM, Aria...) between
@@ -481,13 +537,14 @@ impl Session {
         wait_for: Option<&GtidPos>,
         timeout: Duration,
     ) -> Result<Option<Positioned>> {
-        let pos = match self.server.role {
-            Role::Primary => "SELECT @@GLOBAL.gtid_binlog_pos",
-            Role::Replica => "SELECT @@GLOBAL.gtid_slave_pos",
+        let pos = match (self.flavor, self.server.role) {
+            (Flavor::MySql, _) => EXECUTED,
+            (Flavor::MariaDb, Role::Primary) => "SELECT @@GLOBAL.gtid_binlog_pos",
+            (Flavor::MariaDb, Role::Replica) => "SELECT @@GLOBAL.gtid_slave_pos",
         };
         let sql = format!(
             "{}; {pos}; {}; {pos}",
-            wait_sql(wait_for, timeout),
+            self.wait_sql(wait_for, timeout),
             count_sql(tables)
         );
         let Ok(sets) = self.batch(&sql) else {
@@ -505,10 +562,11 @@ impl Session {
     }
 
     pub fn replica_applied(&mut self) -> Option<GtidPos> {
-        let g: Option<Option<String>> = self
-            .conn
-            .query_first("SELECT @@GLOBAL.gtid_slave_pos")
-            .ok()?;
+        let sql = match self.flavor {
+            Flavor::MariaDb => "SELECT @@GLOBAL.gtid_slave_pos",
+            Flavor::MySql => EXECUTED,
+        };
+        let g: Option<Option<String>> = self.conn.query_first(sql).ok()?;
         GtidPos::parse(&g.flatten()?).ok()
     }
 
@@ -533,37 +591,42 @@ impl Session {
         Ok(ReplicaHealth {
             running,
             seen: "Slave_running=OFF".to_string(),
-            detail: self.slave_status(),
+            detail: if running { None } else { self.replica_status() },
         })
     }
 
-    /// `SHOW SLAVE STATUS` in a few words; `None` without SLAVE MONITOR.
-    fn slave_status(&mut self) -> Option<String> {
-        let mut res = self.conn.query_iter("SHOW SLAVE STATUS").ok()?;
-        let row = res.next()?.ok()?;
-        let get = |name: &str| -> Option<String> {
+    /// `SHOW REPLICA STATUS` in a few words; `None` without the privilege
+    /// (MariaDB: REPLICA MONITOR, once SLAVE MONITOR; MySQL: REPLICATION
+    /// CLIENT). The statement and its columns have two names across
+    /// versions (MariaDB before 10.5 and MySQL before 8.0.22 know only
+    /// `SHOW SLAVE STATUS`; MySQL 8.4 only the new one), so both are tried.
+    fn replica_status(&mut self) -> Option<String> {
+        let row = ["SHOW REPLICA STATUS", "SHOW SLAVE STATUS"]
+            .into_iter()
+            .find_map(|sql| self.conn.query_first::<mysql::Row, _>(sql).ok())??;
+        let get = |names: [&str; 2]| -> Option<String> {
             let i = row
                 .columns_ref()
                 .iter()
-                .position(|c| c.name_str() == name)?;
+                .position(|c| names.contains(&c.name_str().as_ref()))?;
             row.as_ref(i)
                 .and_then(|v| mysql::from_value_opt::<String>(v.clone()).ok())
         };
         let mut parts = Vec::new();
-        for (label, col) in [
-            ("IO thread", "Slave_IO_Running"),
-            ("SQL thread", "Slave_SQL_Running"),
+        for (label, cols) in [
+            ("IO thread", ["Slave_IO_Running", "Replica_IO_Running"]),
+            ("SQL thread", ["Slave_SQL_Running", "Replica_SQL_Running"]),
         ] {
-            if let Some(v) = get(col) {
+            if let Some(v) = get(cols) {
                 parts.push(format!("{label} {v}"));
             }
         }
         for col in ["Last_IO_Error", "Last_SQL_Error"] {
-            if let Some(v) = get(col).filter(|v| !v.is_empty()) {
+            if let Some(v) = get([col, col]).filter(|v| !v.is_empty()) {
                 parts.push(format!("{col}: {v}"));
             }
         }
-        if let Some(v) = get("Seconds_Behind_Master") {
+        if let Some(v) = get(["Seconds_Behind_Master", "Seconds_Behind_Source"]) {
             parts.push(format!("{v} s behind"));
         }
         Some(parts.join(", "))
@@ -606,7 +669,7 @@ impl Session {
         Ok(ReplicaHealth {
             running,
             seen: states.join("; "),
-            detail: None,
+            detail: if running { None } else { self.replica_status() },
         })
     }
 
@@ -647,17 +710,8 @@ const APPLIED_POSITION: &str =
      JOIN (SELECT domain_id, MAX(sub_id) AS sub_id FROM mysql.gtid_slave_pos GROUP BY domain_id) m \
      USING (domain_id, sub_id)";
 
-/// `MASTER_GTID_WAIT` for `pos` (0 when reached, -1 on timeout), or a
-/// plain 0 when there is nothing to wait for.
-fn wait_sql(pos: Option<&GtidPos>, timeout: Duration) -> String {
-    pos.map_or("SELECT 0".to_string(), |p| {
-        format!(
-            "SELECT MASTER_GTID_WAIT({}, {:.3})",
-            string_literal(&p.list()),
-            timeout.as_secs_f64()
-        )
-    })
-}
+/// MySQL's executed GTID set.
+const EXECUTED: &str = "SELECT @@GLOBAL.gtid_executed";
 
 /// The first column of the first row of result set `i`.
 fn first_value<T: mysql::prelude::FromValue>(sets: &[Vec<mysql::Row>], i: usize) -> Option<T> {
@@ -677,12 +731,29 @@ pub struct ReplicaHealth {
 
 /// A primary snapshot just opened (see `Session::open_primary_snapshot`).
 pub struct PrimarySnapshot {
-    /// `@@gtid_binlog_pos` just after the snapshot: its position, unless a
-    /// transaction was between its binlog write and its commit then (the
-    /// snapshot does not see it, the variable already counts it).
+    /// MariaDB: `@@gtid_binlog_pos` just after the snapshot, its position
+    /// unless a transaction was between its binlog write and its commit
+    /// then (the snapshot does not see it, the variable already counts it).
+    /// MySQL: `@@gtid_executed` just after it.
     pub candidate: GtidPos,
-    file: String,
-    offset: u64,
+    proof: Proof,
+}
+
+/// What shows that the candidate is the snapshot's position.
+enum Proof {
+    /// MariaDB: the snapshot's binlog coordinates, to ask for the GTID
+    /// position there.
+    Binlog { file: String, offset: u64 },
+    /// MySQL: whether `@@gtid_executed` was the same before the snapshot.
+    Bracket { agreed: bool },
+}
+
+impl PrimarySnapshot {
+    /// False when it is known already that the candidate is not the
+    /// position: no use waiting for it.
+    pub fn may_be_placed(&self) -> bool {
+        !matches!(self.proof, Proof::Bracket { agreed: false })
+    }
 }
 
 /// Counts read between two equal readings of the server's position: `at`.
@@ -694,8 +765,13 @@ pub struct Positioned {
 /// A server's place in replication (see `Session::identity`).
 pub struct Identity {
     pub server_id: u32,
-    /// Primary: `@@gtid_binlog_state`; replica: its applied position.
+    /// The flavor and `@@version`, for `-vv`.
+    pub version: String,
+    /// MariaDB. Primary: `@@gtid_binlog_state`; replica: its applied
+    /// position.
     pub gtids: Option<Vec<Gtid>>,
+    /// MySQL: `@@gtid_executed`.
+    pub executed: Option<GtidPos>,
 }
 
 /// The rows of a `count_sql` statement, matched back to its tables.

@@ -4,6 +4,8 @@
 #   tests/bench.sh [1k] [10k] [11k] [50k]
 #   tests/bench.sh replicas [SHAPE]   three replicas in one run, against one
 #                                     replica and against three runs
+#   tests/bench.sh flavors [SHAPE]    the shape (default 11k) against MariaDB
+#                                     10.11, MariaDB 11 and MySQL (tests/flavors.sh)
 # "replicas" runs twice: with the servers sharing this machine's cores, then
 # with each server held to SERVER_CPU (default 0.45) of a core by a cgroup
 # (cpu.cfs_quota_us), as servers on hosts of their own each have their own
@@ -13,6 +15,20 @@ cd "$(dirname "$0")/.."
 tests/servers.sh up
 eval "$(tests/servers.sh env)"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+if [[ ${1:-} == flavors ]]; then
+  shift
+  echo "== MariaDB $(mariadbd --version | grep -o '10\.[0-9.]*' | head -n1) (tests/servers.sh)"
+  cargo bench --locked --bench scale -- "$@"
+  tests/flavors.sh up mariadb11 mysql
+  for flavor in mariadb11 mysql; do
+    (
+      eval "$(tests/flavors.sh env "$flavor")"
+      echo "== $flavor (tests/flavors.sh)"
+      cargo bench --locked --bench scale -- "$@"
+    )
+  done
+  exit 0
+fi
 if [[ ${1:-} != replicas ]]; then
   exec cargo bench --locked --bench scale -- "$@"
 fi

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const LOADED: [&str; 4] = ["inno1", "inno2", "my1", "part1"];
 
@@ -22,12 +22,24 @@ fn seed_load_schema(db: &str) {
             "CREATE TABLE `{db}`.{t} (id INT PRIMARY KEY, v INT) {engine}"
         ));
         stmts.push(format!(
-            "INSERT INTO `{db}`.{t} SELECT seq, 0 FROM seq_1_to_200"
+            "INSERT INTO `{db}`.{t} SELECT seq, 0 FROM {}",
+            numbers(200)
         ));
     }
     let refs: Vec<&str> = stmts.iter().map(String::as_str).collect();
     exec(Side::Primary, &refs);
     sync();
+}
+
+/// A derived table of the numbers 1 to `n` in column `seq`.
+fn numbers(n: u32) -> String {
+    match flavor() {
+        Flavor::MySql => format!(
+            "(WITH RECURSIVE s (seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM s WHERE seq < {n}) \
+             SELECT seq FROM s) AS numbers"
+        ),
+        _ => format!("seq_1_to_{n}"),
+    }
 }
 
 /// A fresh prefix for one test and its database of loadable tables.
@@ -77,9 +89,9 @@ fn verdicts_under_write_load() {
     // Every OK rests on counts at one replication position, MyISAM and
     // partitioned tables included.
     for r in healthy.iter().filter(|r| r.code == 0) {
-        assert!(
-            r.stdout
-                .contains("\nverdicts: 5 compared at one replication position\n"),
+        assert_eq!(
+            verdicts_line(r),
+            "verdicts: 5 compared at one replication position",
             "{r}"
         );
     }
@@ -156,12 +168,21 @@ fn busy_shop(name: &str) -> (String, String, Writers) {
                 "CREATE TABLE {} (id INT PRIMARY KEY, v INT) ENGINE=InnoDB",
                 t("quiet")
             ),
-            &format!("INSERT INTO {} (v) SELECT seq FROM seq_1_to_1000", t("hot")),
             &format!(
-                "INSERT INTO {} SELECT seq, 0 FROM seq_1_to_200",
-                t("moving_a")
+                "INSERT INTO {} (v) SELECT seq FROM {}",
+                t("hot"),
+                numbers(1000)
             ),
-            &format!("INSERT INTO {} SELECT seq, 0 FROM seq_1_to_200", t("quiet")),
+            &format!(
+                "INSERT INTO {} SELECT seq, 0 FROM {}",
+                t("moving_a"),
+                numbers(200)
+            ),
+            &format!(
+                "INSERT INTO {} SELECT seq, 0 FROM {}",
+                t("quiet"),
+                numbers(200)
+            ),
         ],
     );
     sync();
@@ -274,13 +295,17 @@ fn busy_tables_verdicts() {
     }
     assert_eq!(ok, 0, "drift answered OK");
     // Every drift rests on counts at one replication position.
+    let prefix = gtid_prefix();
     for r in &drifted {
         let findings = r
             .stdout
             .lines()
             .filter(|l| l.starts_with(&format!("{db}.")));
         for line in findings {
-            assert!(line.contains(", verified at GTID 0-1-"), "{r}");
+            assert!(
+                line.contains(&format!(", verified at GTID {prefix}")),
+                "{r}"
+            );
         }
     }
     let hot_rate = statements[0] as f64 / secs;
@@ -382,37 +407,33 @@ fn busy_tables_across_three_replicas() {
     assert!(drifted.iter().all(|r| r.code == 2), "drift not CRITICAL");
 }
 
-fn wait_replication_running() {
-    let started = Instant::now();
-    loop {
-        let (_, v): (String, String) =
-            query_one(Side::Replica, "SHOW GLOBAL STATUS LIKE 'Slave_running'");
-        if v == "ON" {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "replication did not restart"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Replication on the replica restarted with `settings` (a CHANGE MASTER
-/// list), and replication running again.
-fn change_master(settings: &str) {
-    let change = format!("CHANGE MASTER TO {settings}");
-    exec(Side::Replica, &["STOP SLAVE", &change, "START SLAVE"]);
+/// Replication on the replica restarted with a delay of `secs`, and
+/// running again.
+fn delay_replication(secs: u32) {
+    let change = match flavor() {
+        Flavor::MySql => format!("CHANGE REPLICATION SOURCE TO SOURCE_DELAY = {secs}"),
+        _ => format!("CHANGE MASTER TO MASTER_DELAY = {secs}, MASTER_USE_GTID = slave_pos"),
+    };
+    exec(Side::Replica, &["STOP REPLICA", &change, "START REPLICA"]);
     wait_replication_running();
 }
 
-/// Puts the pair's replication back as tests/servers.sh set it when
+/// Puts the pair's replication back as the server scripts set it when
 /// dropped, so that a failing test does not leave it changed for the next.
 struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        change_master("MASTER_DELAY = 0, MASTER_USE_GTID = slave_pos");
+        delay_replication(0);
+    }
+}
+
+/// The privilege to read the replica's status, as each flavor names it.
+fn monitor_privilege() -> &'static str {
+    match flavor() {
+        Flavor::MySql => "REPLICATION CLIENT",
+        Flavor::MariaDb11 => "REPLICA MONITOR",
+        Flavor::MariaDb10 => "SLAVE MONITOR",
     }
 }
 
@@ -421,24 +442,25 @@ fn replication_stopped_is_critical() {
     let _g = exclusive();
     let (p, _) = loaded("stopped");
     own_monitor("monitor_sm");
+    let privilege = monitor_privilege();
     exec(
         Side::Replica,
         &[
             "SET SESSION sql_log_bin = 0",
-            "GRANT SLAVE MONITOR ON *.* TO 'monitor_sm'@'%'",
+            &format!("GRANT {privilege} ON *.* TO 'monitor_sm'@'%'"),
         ],
     );
     let (run, detailed) = {
         let _restore = Restore;
-        exec(Side::Replica, &["STOP SLAVE SQL_THREAD"]);
-        // With SLAVE MONITOR the line also says which thread stopped.
+        exec(Side::Replica, &["STOP REPLICA SQL_THREAD"]);
+        // With the privilege the line also says which thread stopped.
         (check(&p, &[]), check_as("monitor_sm", &p, &[]))
     };
     exec(
         Side::Replica,
         &[
             "SET SESSION sql_log_bin = 0",
-            "REVOKE SLAVE MONITOR ON *.* FROM 'monitor_sm'@'%'",
+            &format!("REVOKE {privilege} ON *.* FROM 'monitor_sm'@'%'"),
         ],
     );
     assert_eq!(run.code, 2, "{run}");
@@ -461,7 +483,7 @@ fn lagging_replica_is_unknown_within_the_timeout() {
     let (p, db) = loaded("lag");
     let run = {
         let _restore = Restore;
-        change_master("MASTER_DELAY = 8");
+        delay_replication(8);
         exec(
             Side::Primary,
             &[&format!("INSERT INTO `{db}`.quiet VALUES (-5, 0)")],
@@ -471,8 +493,10 @@ fn lagging_replica_is_unknown_within_the_timeout() {
     sync();
     assert_eq!(run.code, 3, "{run}");
     assert!(
-        run.first_line()
-            .contains("did not reach the primary's position 0-1-"),
+        run.first_line().contains(&format!(
+            "did not reach the primary's position {}",
+            gtid_prefix()
+        )),
         "{run}"
     );
     assert!(run.first_line().contains("replica lagging"), "{run}");
@@ -570,7 +594,15 @@ fn file_and_position_replication() {
     let (p, db) = loaded("filepos");
     let runs = {
         let _restore = Restore;
-        change_master("MASTER_USE_GTID = no");
+        exec(
+            Side::Replica,
+            &[
+                "STOP REPLICA",
+                "CHANGE MASTER TO MASTER_USE_GTID = no",
+                "START REPLICA",
+            ],
+        );
+        wait_replication_running();
         let tables: Vec<String> = LOADED.iter().map(|t| format!("`{db}`.{t}")).collect();
         let load = Load::start(&tables, 4, 200, Duration::from_secs(20));
         let mut runs: Vec<Run> = (0..4)

@@ -21,14 +21,10 @@ fn matching_pair_is_ok() {
     // The verdict names the replication positions it was reached at (other
     // tests write to the pair meanwhile, so they need not be equal), and
     // says how each table's was reached.
-    assert!(run.first_line().contains("at GTID 0-1-"), "{run}");
-    let how = run
-        .stdout
-        .lines()
-        .nth(1)
-        .unwrap()
-        .strip_prefix("verdicts: ")
-        .expect("a verdicts line");
+    let at = format!("at GTID {}", gtid_prefix());
+    assert!(run.first_line().contains(&at), "{run}");
+    let how = verdicts_line(&run);
+    let how = how.strip_prefix("verdicts: ").expect("a verdicts line");
     let total: u64 = how
         .split(", ")
         .map(|part| part.split(' ').next().unwrap().parse::<u64>().unwrap())
@@ -164,45 +160,57 @@ fn table_kinds() {
     let _g = shared();
     let p = fresh("kinds");
     let db = format!("{p}_a");
+    let mariadb = flavor() != Flavor::MySql;
+    let mut statements = vec![
+        format!("CREATE DATABASE `{db}`"),
+        format!("USE `{db}`"),
+        "CREATE TABLE parted (id INT) ENGINE=InnoDB PARTITION BY HASH(id) PARTITIONS 4".into(),
+        "INSERT INTO parted VALUES (1),(2),(3),(4),(5)".into(),
+        "CREATE TABLE mine (id INT) ENGINE=MyISAM".into(),
+        "INSERT INTO mine VALUES (1),(2),(3)".into(),
+        "CREATE TABLE nothing (id INT) ENGINE=InnoDB".into(),
+        "CREATE VIEW a_view AS SELECT * FROM parted".into(),
+    ];
+    if mariadb {
+        statements.extend(
+            [
+                "CREATE TABLE versioned (id INT, v INT) WITH SYSTEM VERSIONING",
+                "INSERT INTO versioned VALUES (1,1),(2,2)",
+                "UPDATE versioned SET v = 3",
+                "CREATE TABLE aria (id INT) ENGINE=Aria",
+                "INSERT INTO aria VALUES (1)",
+                "CREATE SEQUENCE a_seq",
+            ]
+            .map(String::from),
+        );
+    }
     exec(
         Side::Primary,
-        &[
-            &format!("CREATE DATABASE `{db}`"),
-            &format!("USE `{db}`"),
-            "CREATE TABLE versioned (id INT, v INT) WITH SYSTEM VERSIONING",
-            "INSERT INTO versioned VALUES (1,1),(2,2)",
-            "UPDATE versioned SET v = 3",
-            "CREATE TABLE parted (id INT) ENGINE=InnoDB PARTITION BY HASH(id) PARTITIONS 4",
-            "INSERT INTO parted VALUES (1),(2),(3),(4),(5)",
-            "CREATE TABLE mine (id INT) ENGINE=MyISAM",
-            "INSERT INTO mine VALUES (1),(2),(3)",
-            "CREATE TABLE aria (id INT) ENGINE=Aria",
-            "INSERT INTO aria VALUES (1)",
-            "CREATE TABLE empty (id INT) ENGINE=InnoDB",
-            "CREATE VIEW a_view AS SELECT * FROM parted",
-            "CREATE SEQUENCE a_seq",
-        ],
+        &statements.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     sync();
     let run = check(&p, &[]);
     assert_eq!(run.code, 0, "{run}");
-    // versioned, parted, mine, aria, empty: not the view, not the sequence.
-    assert_eq!(run.perf("tables"), "5", "{run}");
-    // COUNT(*) of a system-versioned table counts current rows only.
-    assert_eq!(run.perf("rows_primary"), "11", "{run}");
-    on_replica_only(&[
-        &format!("INSERT INTO `{db}`.mine VALUES (4)"),
-        &format!("DELETE FROM `{db}`.parted WHERE id = 1"),
-        &format!("INSERT INTO `{db}`.versioned VALUES (9,9)"),
-    ]);
+    // parted, mine, nothing (MariaDB: versioned, aria): not the view, not
+    // the sequence. COUNT(*) of a system-versioned table counts current
+    // rows only.
+    let (tables, rows) = if mariadb { ("5", "11") } else { ("3", "8") };
+    assert_eq!(run.perf("tables"), tables, "{run}");
+    assert_eq!(run.perf("rows_primary"), rows, "{run}");
+    let mut drift = vec![
+        format!("INSERT INTO `{db}`.mine VALUES (4)"),
+        format!("DELETE FROM `{db}`.parted WHERE id = 1"),
+    ];
+    let mut differ = vec!["mine: primary 3, replica 4", "parted: primary 5, replica 4"];
+    if mariadb {
+        drift.push(format!("INSERT INTO `{db}`.versioned VALUES (9,9)"));
+        differ.push("versioned: primary 2, replica 3");
+    }
+    on_replica_only(&drift.iter().map(String::as_str).collect::<Vec<_>>());
     let run = check(&p, &[]);
     assert_eq!(run.code, 2, "{run}");
-    assert_eq!(run.perf("drifted"), "3", "{run}");
-    for t in [
-        "mine: primary 3, replica 4",
-        "parted: primary 5, replica 4",
-        "versioned: primary 2, replica 3",
-    ] {
+    assert_eq!(run.perf("drifted"), differ.len().to_string(), "{run}");
+    for t in differ {
         assert!(
             run.stdout.contains(&format!("{db}.{t}")),
             "no {t} in\n{run}"
@@ -587,13 +595,17 @@ fn include_and_exclude_filters() {
     };
     let run = mysql_only(&["--include-db", "^mysql$", "-vvv"]);
     assert_eq!(run.code, 0, "{run}");
-    assert!(!run.stdout.contains("mysql.gtid_slave_pos"), "{run}");
+    let positions = match flavor() {
+        Flavor::MySql => "gtid_executed",
+        _ => "gtid_slave_pos",
+    };
+    assert!(!run.stdout.contains(&format!("mysql.{positions}")), "{run}");
     assert!(run.stdout.contains("\nmysql.db: match, "), "{run}");
     let run = mysql_only(&[
         "--include-db",
         "^mysql$",
         "--include-table",
-        r"^mysql\.gtid_slave_pos$",
+        &format!(r"^mysql\.{positions}$"),
     ]);
     assert_eq!(run.perf("tables"), "1", "{run}");
     // Filters that match nothing (a typo) check nothing: never OK.
@@ -767,7 +779,7 @@ fn every_answer_is_json() {
     assert!(
         positions
             .iter()
-            .all(|p| p.as_str().is_some_and(|p| p.starts_with("0-1-"))),
+            .all(|p| p.as_str().is_some_and(|p| p.starts_with(&gtid_prefix()))),
         "{ok}"
     );
     on_replica_only(&[&format!("INSERT INTO `{db}`.t2 (v) VALUES (9)")]);
@@ -880,21 +892,28 @@ fn verbose_lines_survive_500_findings() {
     );
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
-        lines[1],
+        verdicts_line(&run),
         "verdicts: 500 compared at one replication position"
     );
-    assert!(
-        lines[2].starts_with("1 round(s), 0 table re-check(s), "),
-        "{run}"
+    // MySQL: each difference seen at a second snapshot set.
+    let rounds = match flavor() {
+        Flavor::MySql => "2 round(s), 500 table re-check(s), ",
+        _ => "1 round(s), 0 table re-check(s), ",
+    };
+    assert!(lines[2].starts_with(rounds), "{run}");
+    // -vv: the servers, their flavor and version, and the settings.
+    let version = match flavor() {
+        Flavor::MySql => "MySQL 9.",
+        Flavor::MariaDb11 => "MariaDB 11.",
+        Flavor::MariaDb10 => "MariaDB 10.",
+    };
+    let servers = format!(
+        "primary {}: {version}.*, replica {}: {version}.*; user monitor, 3 connection\\(s\\)",
+        regex_escape(&primary_addr()),
+        regex_escape(&replica_addr())
     );
-    assert!(
-        lines[3].starts_with(&format!(
-            "primary {}, replica {}, user monitor, 3 connection(s)",
-            primary_addr(),
-            replica_addr()
-        )),
-        "{run}"
-    );
+    let servers = regex::Regex::new(&format!("^{servers}")).unwrap();
+    assert!(servers.is_match(lines[3]), "{run}");
     assert!(
         lines[4].starts_with(&format!("{db}.t0: primary 0, replica 1 (+1)")),
         "{run}"
@@ -971,6 +990,72 @@ fn tighter_grant() {
         ),
         "{run}"
     );
+}
+
+/// What logs in: MariaDB's ed25519 (and PARSEC on 11) work; a method the
+/// plugin cannot use (PAM's dialog) is one CRITICAL line naming it. On
+/// MySQL, caching_sha2_password's first login after a server restart
+/// (full authentication, no cached entry) over plain TCP and over TLS.
+#[test]
+fn authentication_methods() {
+    let _g = exclusive();
+    let (p, _) = seeded("auth");
+    if flavor() == Flavor::MySql {
+        own_monitor("monitor_sha");
+        let ca = format!("{}/ca.pem", tls_dir());
+        for tls in [&[][..], &["--ssl-ca", &ca, "--ssl-verify-server-cert"]] {
+            restart(Side::Replica);
+            let run = check_as("monitor_sha", &p, tls);
+            assert_eq!(run.code, 0, "{tls:?}: {run}");
+        }
+        return;
+    }
+    let mut methods = vec![("ed25519", "auth_ed25519"), ("pam", "auth_pam")];
+    if flavor() == Flavor::MariaDb11 {
+        methods.push(("parsec", "auth_parsec"));
+    }
+    for (method, library) in &methods {
+        for &side in [Side::Primary].iter().chain(replicas()) {
+            let sql = format!(
+                "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = '{method}'"
+            );
+            if query_one::<i64>(side, &sql) == 0 {
+                on_only(side, &[&format!("INSTALL SONAME '{library}'")]);
+            }
+        }
+        let user = format!("monitor_{method}");
+        // PAM checks the system's passwords: it keeps none of its own.
+        let using = match *method {
+            "pam" => String::new(),
+            _ => format!(" USING PASSWORD('pw-{user}')"),
+        };
+        exec(
+            Side::Primary,
+            &[
+                &format!("DROP USER IF EXISTS '{user}'@'%'"),
+                &format!("CREATE USER '{user}'@'%' IDENTIFIED VIA {method}{using}"),
+                &format!("GRANT SELECT, SHOW DATABASES ON *.* TO '{user}'@'%'"),
+            ],
+        );
+    }
+    sync();
+    for (method, _) in &methods {
+        let run = check_as(&format!("monitor_{method}"), &p, &[]);
+        if *method != "pam" {
+            assert_eq!(run.code, 0, "{method}: {run}");
+            continue;
+        }
+        assert_eq!(run.code, 2, "{run}");
+        assert_eq!(run.stdout.lines().count(), 1, "{run}");
+        assert!(
+            run.first_line().starts_with(&format!(
+                "DRIFT CRITICAL - cannot connect to primary {}: it asks for the authentication \
+                 method dialog, which the plugin cannot use",
+                primary_addr()
+            )),
+            "{run}"
+        );
+    }
 }
 
 fn tls_dir() -> String {

@@ -7,7 +7,7 @@
 # under $DRIFT_TEST_DIR, stopped by their pid files. Idempotent: "up" on a
 # running set only re-checks it.
 #
-#   tests/servers.sh up | down | status | env
+#   tests/servers.sh up | down | reset | status | env | certs
 #
 # Ports (127.0.0.1): primary $DRIFT_PRIMARY_PORT (13306), replica $DRIFT_REPLICA_PORT
 # (13307), replica2 $DRIFT_REPLICA2_PORT (13308, of the primary), chained
@@ -270,8 +270,9 @@ case ${1:-up} in
     done
     ;;
   env) print_env ;;
+  certs) make_certificates ;;
   *)
-    echo "usage: $0 up|down|reset|status|env" >&2
+    echo "usage: $0 up|down|reset|status|env|certs" >&2
     exit 3
     ;;
 esac

@@ -422,6 +422,9 @@ fn try_align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork) -> Result<T
             ctx.cfg.primary
         )));
     };
+    if !snapshot.may_be_placed() {
+        return Ok(Try::Again);
+    }
     let p = &snapshot.candidate;
     let waiting = format!("waiting to reach the primary's position {p}");
     let reached = each_replica(&mut lane.replicas, on.needed, on.dropouts, |_, s| {
@@ -465,10 +468,9 @@ fn aligned_at(p: &GtidPos, reached: &[(usize, GtidPos)], tries: u64) -> Option<V
 
 /// The candidate position of a primary snapshot is its exact one.
 fn confirmed(ctx: &Ctx, primary: &mut Session, snapshot: &PrimarySnapshot) -> Result<bool> {
-    let exact = staged(ctx, primary, "reading the snapshot's GTID position", |s| {
-        s.snapshot_gtid(snapshot)
-    })?;
-    Ok(exact.as_ref() == Some(&snapshot.candidate))
+    staged(ctx, primary, "reading the snapshot's GTID position", |s| {
+        s.confirm(snapshot)
+    })
 }
 
 #[cfg(test)]

@@ -20,11 +20,12 @@ mod servers;
 use crate::answer::{Registry, Stage};
 use crate::compare::{Outcome, ReplicaOutcome};
 use crate::config::Config;
+use crate::consistency::Placement;
 use crate::model::{Key, Listing, Round};
 use crate::plugin::Failure;
 use crate::snapshot::Session;
 use lanes::{read_in_lanes, read_unsnapshotted, Readings, ReplicaReads, Table};
-use servers::{connect, each_replica, vet, Dropouts, Lane};
+use servers::{connect, each_replica, vet, Dropouts, Lane, Vetted};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,11 +85,15 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
     };
     let dropouts = Dropouts::new(cfg.replicas.len());
     let mut lanes = connect(&ctx, &dropouts)?;
-    let positioned = vet(&ctx, &mut lanes[0], &dropouts)?;
+    let Vetted {
+        placement,
+        versions,
+    } = vet(&ctx, &mut lanes[0], &dropouts)?;
     let mut tracked: Vec<Tracked> = cfg.replicas.iter().map(|_| Tracked::default()).collect();
     let mut run = RunState {
         primary: Arc::default(),
-        positioned,
+        positioned: placement.positioned(),
+        bracketed: placement == Placement::Bracketed,
         align_tries: 0,
         rounds: 0,
     };
@@ -116,7 +121,9 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
             .zip(failures)
             .map(|(t, failure)| failure.map_or(Ok(t.found), Err))
             .collect(),
-        positioned,
+        positioned: run.positioned,
+        bracketed: run.bracketed,
+        versions,
         align_tries: run.align_tries,
         rounds: run.rounds,
         elapsed: started.elapsed(),
@@ -134,6 +141,8 @@ struct RunState {
     /// The primary's last listing.
     primary: Arc<Listing>,
     positioned: bool,
+    /// Positions read around the snapshots (MySQL).
+    bracketed: bool,
     align_tries: u64,
     rounds: usize,
 }
@@ -242,6 +251,7 @@ fn read_round(
                 replica,
                 readings,
                 positioned: run.positioned,
+                bracketed: run.bracketed,
             };
             (
                 j,

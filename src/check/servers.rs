@@ -4,7 +4,7 @@
 
 use super::{both, join, note, staged, Ctx, Result};
 use crate::config::Server;
-use crate::consistency::{lineage, GtidPos, Lineage};
+use crate::consistency::{lineage, GtidPos, Lineage, Placement};
 use crate::plugin::{Failure, State};
 use crate::snapshot::{Identity, Session};
 use std::sync::Mutex;
@@ -158,9 +158,11 @@ fn connect_all(ctx: &Ctx, server: &Server, until: Instant) -> Result<Vec<Session
 
 /// Makes sure each replica is a replica of the primary, as far as the
 /// account can tell, and that its replication runs; the others leave the
-/// run. Returns whether replication positions are to be had (MariaDB with
-/// a binary log on the primary).
-pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<bool> {
+/// run. Returns how snapshots can be placed in the stream: exactly on
+/// MariaDB with a binary log on the primary, bracketed on MySQL with GTIDs,
+/// not at all otherwise or when the servers are of two flavors; and what
+/// each server is (for `-vv`).
+pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<Vetted> {
     let all: Vec<usize> = (0..ctx.cfg.replicas.len()).collect();
     // The replicas first: whatever they have applied by then, the primary
     // had logged before it is asked (in parallel, a transaction logged
@@ -187,7 +189,31 @@ pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<boo
     each_replica(&mut lane.replicas, &all, dropouts, |_, s| {
         staged(ctx, s, "reading its replication state", replication_running)
     });
-    Ok(p.gtids.is_some())
+    let flavor = lane.primary.flavor;
+    let mixed = lane.replicas.iter().flatten().any(|s| s.flavor != flavor);
+    let placement = match (&p.gtids, &p.executed) {
+        _ if mixed => Placement::Unplaced,
+        (Some(_), _) => Placement::Exact,
+        (_, Some(executed)) if !executed.is_empty() => Placement::Bracketed,
+        _ => Placement::Unplaced,
+    };
+    let mut versions = vec![format!("{}: {}", ctx.cfg.primary, p.version)];
+    versions.extend(ctx.cfg.replicas.iter().enumerate().map(|(j, server)| {
+        let version = replicas.iter().find(|(i, _)| *i == j);
+        let version = version.map_or("no answer", |(_, r)| r.version.as_str());
+        format!("{server}: {version}")
+    }));
+    Ok(Vetted {
+        placement,
+        versions,
+    })
+}
+
+/// What `vet` found out.
+pub(super) struct Vetted {
+    pub(super) placement: Placement,
+    /// Each server reached: `primary HOST:PORT: MySQL 9.7.4`.
+    pub(super) versions: Vec<String>,
 }
 
 /// Replication not running takes the replica out: the counts of a stopped
@@ -207,30 +233,36 @@ fn replication_running(replica: &mut Session) -> Result<()> {
 /// Whether `replica` (identity `r`) applies the primary's (`p`) stream.
 fn same_stream(ctx: &Ctx, replica: &Server, p: &Identity, r: &Identity) -> Result<()> {
     let primary = &ctx.cfg.primary;
-    let fail = |state, text: String| Err(Failure::new(state, text));
     if p.server_id == r.server_id {
-        return fail(
-            State::Critical,
+        return Err(Failure::critical(
             format!(
                 "{replica} is not a replica of {primary}: both have server_id {} (the same server given twice?)",
                 p.server_id
             ),
-        );
+        ));
+    }
+    // MySQL with GTIDs (without, there is nothing to compare).
+    let executed = p.executed.as_ref().filter(|e| !e.is_empty());
+    if let (Some(executed), Some(applied)) = (executed, &r.executed) {
+        return judge_lineage(ctx, replica, applied.mysql_lineage(executed));
     }
     let Some(state) = &p.gtids else {
-        // MySQL: no GTID state the account can compare.
+        // No GTID state the account can compare.
         return Ok(());
     };
     let Some(applied) = &r.gtids else {
-        return fail(
-            State::Unknown,
-            format!(
-                "cannot read mysql.gtid_slave_pos on {replica}: without the replica's position no \
+        return Err(Failure::unknown(format!(
+            "cannot read mysql.gtid_slave_pos on {replica}: without the replica's position no \
                  verdict can be reached (GRANT SELECT ON mysql.gtid_slave_pos)"
-            ),
-        );
+        )));
     };
-    match lineage(state, applied) {
+    judge_lineage(ctx, replica, lineage(state, applied))
+}
+
+fn judge_lineage(ctx: &Ctx, replica: &Server, lineage: Lineage) -> Result<()> {
+    let primary = &ctx.cfg.primary;
+    let fail = |state, text: String| Err(Failure::new(state, text));
+    match lineage {
         Lineage::Replica => Ok(()),
         Lineage::NotReplica(why) => fail(
             State::Critical,

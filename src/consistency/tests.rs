@@ -64,6 +64,7 @@ fn at(primary: u64, replica: u64, same_point: bool) -> Evidence {
         replica,
         same_point,
         positioned: true,
+        bracketed: false,
     }
 }
 
@@ -166,6 +167,7 @@ fn no_interleaving_fakes_a_verdict() {
                             Judgement::Match(_) => assert_eq!(drift, 0, "{h:?} {p} {r}"),
                             Judgement::Drift(_) => assert_ne!(drift, 0, "{h:?} {p} {r}"),
                             Judgement::Pending => assert_ne!(p, r),
+                            Judgement::Suspect => unreachable!("exact positions"),
                         }
                         judged += 1;
                     }
@@ -177,4 +179,81 @@ fn no_interleaving_fakes_a_verdict() {
         judged,
         5 * (3 * 4 + 9 * 9 + 27 * 16 + 81 * 25 + 243 * 36 + 729 * 49)
     );
+}
+
+const UUID_A: &str = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+const UUID_B: &str = "0f3cdc1a-0000-11e1-9e33-c80aa9429562";
+
+#[test]
+fn mysql_sets_parse_and_compare() {
+    let p = pos(&format!("{UUID_A}:1-100:103,\n{UUID_B}:1-5"));
+    assert_eq!(p.list(), format!("{UUID_B}:1-5,{UUID_A}:1-100:103"));
+    assert_eq!(p.order(), vec![5, 101]);
+    let later = pos(&format!("{UUID_A}:1-105,{UUID_B}:1-5"));
+    assert_eq!(later.ahead_of(&p), 4);
+    assert_eq!(p.ahead_of(&later), 0);
+    // A tagged source (MySQL 8.3+) is a source of its own.
+    let tagged = pos(&format!("{UUID_A}:1-3:nightly:1-2"));
+    assert_eq!(tagged.list(), format!("{UUID_A}:1-3,{UUID_A}:nightly:1-2"));
+    for bad in [
+        "abc:1-5",
+        &format!("{UUID_A}:5-1"),
+        &format!("{UUID_A}:x-2"),
+    ] {
+        assert!(GtidPos::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn mysql_point_needs_the_same_transactions_of_every_primary_source() {
+    let p = pos(&format!("{UUID_A}:1-100"));
+    assert!(pos(&format!("{UUID_A}:1-100")).at_primary_point(&p));
+    assert!(!pos(&format!("{UUID_A}:1-101")).at_primary_point(&p));
+    // Past P with a gap (a parallel applier): not at P either.
+    assert!(!pos(&format!("{UUID_A}:1-100:102")).at_primary_point(&p));
+    assert!(!pos(&format!("{UUID_A}:1-99")).at_primary_point(&p));
+    // The replica's own writes (its own UUID) do not move the point.
+    assert!(pos(&format!("{UUID_A}:1-100,{UUID_B}:1-3")).at_primary_point(&p));
+}
+
+#[test]
+fn mysql_lineage_tells_a_replica_from_a_stranger() {
+    let primary = pos(&format!("{UUID_A}:1-500"));
+    let lineage = |r: &str| pos(r).mysql_lineage(&primary);
+    assert_eq!(lineage(&format!("{UUID_A}:1-480")), Lineage::Replica);
+    assert_eq!(
+        lineage(&format!("{UUID_A}:1-480,{UUID_B}:1-9")),
+        Lineage::Replica
+    );
+    assert!(matches!(
+        lineage(&format!("{UUID_A}:1-501")),
+        Lineage::NotReplica(why) if why.contains("1-501")
+    ));
+    assert!(matches!(
+        lineage(&format!("{UUID_B}:1-9")),
+        Lineage::NotReplica(_)
+    ));
+    assert!(matches!(
+        pos("").mysql_lineage(&pos("")),
+        Lineage::Unknown(_)
+    ));
+}
+
+/// MySQL adds a GTID to `@@gtid_executed` just after its engine commit, so
+/// a commit in flight across the readings (engine part before the
+/// snapshot, GTID after the reading) fakes a difference at an agreed
+/// position: one such difference is a suspicion, not drift.
+#[test]
+fn a_bracketed_difference_is_a_suspicion() {
+    let bracketed = |p, r| Evidence {
+        bracketed: true,
+        ..at(p, r, true)
+    };
+    assert_eq!(judge(&bracketed(10, 11)), Judgement::Suspect);
+    assert_eq!(judge(&bracketed(10, 10)), Judgement::Match(How::SamePoint));
+    let apart = Evidence {
+        same_point: false,
+        ..bracketed(10, 11)
+    };
+    assert_eq!(judge(&apart), Judgement::Pending);
 }

@@ -55,6 +55,58 @@ pub enum Side {
 /// Every replica of the primary (the chained one through `Replica`).
 pub const REPLICAS: [Side; 3] = [Side::Replica, Side::Replica2, Side::Chained];
 
+/// The servers the tests run against: MariaDB 10.11 (`tests/servers.sh`,
+/// five servers) unless `DRIFT_FLAVOR` names a pair of `tests/flavors.sh`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Flavor {
+    MariaDb10,
+    MariaDb11,
+    MySql,
+}
+
+pub fn flavor() -> Flavor {
+    match env_or("DRIFT_FLAVOR", "mariadb10").as_str() {
+        "mariadb10" => Flavor::MariaDb10,
+        "mariadb11" => Flavor::MariaDb11,
+        "mysql" => Flavor::MySql,
+        other => panic!("DRIFT_FLAVOR={other}: expected mariadb10, mariadb11 or mysql"),
+    }
+}
+
+/// How the primary's GTIDs begin: `0-1-` on MariaDB (domain 0, server 1),
+/// `<server_uuid>:` on MySQL.
+pub fn gtid_prefix() -> String {
+    match flavor() {
+        Flavor::MySql => format!(
+            "{}:",
+            query_one::<String>(Side::Primary, "SELECT @@server_uuid")
+        ),
+        _ => "0-1-".to_string(),
+    }
+}
+
+/// What the plugin adds to the verdicts line on MySQL.
+pub const BRACKETED: &str = "; MySQL positions read around the snapshots: a difference is drift \
+                             only when two snapshot sets show it";
+
+/// The verdicts line (the second) of a run, without the MySQL note, which
+/// must be there on MySQL and only there.
+pub fn verdicts_line(run: &Run) -> String {
+    let line = run.stdout.lines().nth(1).unwrap_or_default();
+    let plain = line.strip_suffix(BRACKETED);
+    assert_eq!(plain.is_some(), flavor() == Flavor::MySql, "{run}");
+    plain.unwrap_or(line).to_string()
+}
+
+/// The replicas there are: the three of `tests/servers.sh`, or the one of
+/// a flavor's pair.
+pub fn replicas() -> &'static [Side] {
+    match flavor() {
+        Flavor::MariaDb10 => &REPLICAS,
+        _ => &[Side::Replica],
+    }
+}
+
 impl Side {
     /// Its folder under the test directory.
     fn name(self) -> &'static str {
@@ -145,9 +197,16 @@ pub fn query_one<T: mysql::prelude::FromRow>(side: Side, sql: &str) -> T {
 
 /// Waits until every replica has applied everything the primary has logged.
 pub fn sync() {
-    let pos: String = query_one(Side::Primary, "SELECT @@GLOBAL.gtid_binlog_pos");
-    for side in REPLICAS {
-        let r: i64 = query_one(side, &format!("SELECT MASTER_GTID_WAIT('{pos}', 60)"));
+    let (pos, wait) = match flavor() {
+        Flavor::MySql => (
+            "SELECT @@GLOBAL.gtid_executed",
+            "WAIT_FOR_EXECUTED_GTID_SET",
+        ),
+        _ => ("SELECT @@GLOBAL.gtid_binlog_pos", "MASTER_GTID_WAIT"),
+    };
+    let pos: String = query_one(Side::Primary, pos);
+    for &side in replicas() {
+        let r: i64 = query_one(side, &format!("SELECT {wait}('{pos}', 60)"));
         assert_eq!(r, 0, "{side:?} did not reach {pos} within 60 s");
     }
 }
@@ -157,7 +216,7 @@ pub fn sync() {
 /// itself cannot fail on the replica).
 pub fn fresh(name: &str) -> String {
     let prefix = format!("it_{name}");
-    for side in [Side::Primary, Side::Replica, Side::Replica2, Side::Chained] {
+    for &side in [Side::Primary].iter().chain(replicas()) {
         let mut c = admin(side);
         let dbs: Vec<String> = c
             .exec(
@@ -397,17 +456,58 @@ impl Load {
 /// Starts a stopped server of the pair again (idempotent) and waits until
 /// replication runs.
 pub fn servers_up() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/servers.sh");
-    let out = Command::new("bash")
-        .arg(script)
-        .arg("up")
-        .output()
-        .expect("run servers.sh");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests");
+    let mut up = Command::new("bash");
+    match flavor() {
+        Flavor::MariaDb10 => up.arg(format!("{dir}/servers.sh")).arg("up"),
+        _ => up
+            .arg(format!("{dir}/flavors.sh"))
+            .arg("up")
+            .arg(env_or("DRIFT_FLAVOR", "")),
+    };
+    let out = up.output().expect("run the server script");
     assert!(
         out.status.success(),
         "servers.sh up: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Stops `side` (SIGTERM, waiting until its process is gone) and starts it
+/// again with the server script; replication running again.
+pub fn restart(side: Side) {
+    let pid = server_pid(side);
+    signal(side, "-TERM");
+    let started = Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{side:?} did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    servers_up();
+    wait_replication_running();
+}
+
+/// Waits (up to 30 s) until replication runs on the replica.
+pub fn wait_replication_running() {
+    let sql = match flavor() {
+        Flavor::MySql => {
+            "SELECT IF(COUNT(*) = 1, 'ON', 'OFF') FROM performance_schema.replication_connection_status c \
+             JOIN performance_schema.replication_applier_status a USING (CHANNEL_NAME) \
+             WHERE c.SERVICE_STATE = 'ON' AND a.SERVICE_STATE = 'ON'"
+        }
+        _ => "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'Slave_running'",
+    };
+    let started = Instant::now();
+    while query_one::<String>(Side::Replica, sql) != "ON" {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "replication did not restart"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 pub fn server_pid(side: Side) -> i32 {
@@ -436,7 +536,7 @@ pub fn assert_no_queries_left(user: &str, within: Duration) {
     let started = Instant::now();
     loop {
         let left: Vec<(Side, i64)> = std::iter::once(Side::Primary)
-            .chain(REPLICAS)
+            .chain(replicas().iter().copied())
             .map(|side| (side, query_one(side, &sql)))
             .filter(|(_, n)| *n > 0)
             .collect();
