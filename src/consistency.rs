@@ -11,6 +11,9 @@
 //! and R (a +k drift hidden by a -k change, or a -k change faking one), so
 //! the table stays pending and is counted again at a pair of snapshots
 //! that do sit at one position; when the budget runs out it is unverified.
+//! A difference at one position is drift once a second snapshot set shows
+//! one too: a single misplaced snapshot (a position read wrong, for
+//! whatever reason) then cannot raise an alarm on its own.
 //!
 //! MySQL keeps no position inside a snapshot that a SELECT-only account
 //! can read, and adds a transaction to `@@gtid_executed` just after its
@@ -19,8 +22,8 @@
 //! equal; the replica's is `@@gtid_executed` read after its snapshot, once
 //! it has executed P. A commit whose engine part lands before the snapshot
 //! and whose GTID is added only after the reading slips through unseen.
-//! It is gone a moment later, so a difference counts as drift only when a
-//! second snapshot set, at another moment, shows one too.
+//! It is gone a moment later, which the second snapshot set a difference
+//! needs (above) takes care of.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -329,10 +332,6 @@ pub struct Evidence {
     /// (a primary without a binary log or GTIDs): a difference is then
     /// never called drift.
     pub positioned: bool,
-    /// The positions were read around the snapshots, not inside them
-    /// (MySQL): a commit in flight across the reading can slip past, so one
-    /// difference is not proof (see `Judgement::Suspect`).
-    pub bracketed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,8 +346,9 @@ pub enum How {
 pub enum Judgement {
     Match(How),
     Drift(How),
-    /// Different at one bracketed position: drift once it is seen again at
-    /// another snapshot set, count again until then.
+    /// Different at one position: drift once another snapshot set at one
+    /// position shows a difference too (count again until then), so that
+    /// one misplaced snapshot cannot raise an alarm.
     Suspect,
     /// No evidence that writes cannot fake: count again.
     Pending,
@@ -358,8 +358,7 @@ pub fn judge(e: &Evidence) -> Judgement {
     let equal = e.primary == e.replica;
     match (e.same_point, e.positioned, equal) {
         (true, _, true) => Judgement::Match(How::SamePoint),
-        (true, _, false) if e.bracketed => Judgement::Suspect,
-        (true, _, false) => Judgement::Drift(How::SamePoint),
+        (true, _, false) => Judgement::Suspect,
         (false, false, true) => Judgement::Match(How::Unpositioned),
         _ => Judgement::Pending,
     }

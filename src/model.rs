@@ -137,8 +137,6 @@ pub struct Round {
     /// Replication positions were available (false: a primary without a
     /// binary log or GTIDs; then no difference is drift).
     pub positioned: bool,
-    /// They were read around the snapshots, not inside (MySQL).
-    pub bracketed: bool,
 }
 
 #[cfg(test)]

@@ -524,10 +524,7 @@ fn how_reached(found: &ReplicaOutcome, bracketed: bool) -> String {
         false => format!("verdicts: {}", parts.join(", ")),
     };
     if bracketed {
-        line.push_str(
-            "; MySQL positions read around the snapshots: a difference is drift only when two \
-             snapshot sets show it",
-        );
+        line.push_str("; MySQL: positions read around the snapshots, not inside them");
     }
     line
 }

@@ -162,8 +162,12 @@ impl Session {
             Flavor::MariaDb => {
                 format!("SET NAMES utf8mb4, SESSION tx_read_only = 1, SESSION max_statement_time = {limit:.3}")
             }
+            // MySQL reads one COUNT(*) with 4 threads by default: 18 times
+            // slower over 50 small tables here, and more load on the
+            // server. The lanes are the plugin's parallelism.
             Flavor::MySql => format!(
-                "SET NAMES utf8mb4, SESSION transaction_read_only = 1, SESSION max_execution_time = {}",
+                "SET NAMES utf8mb4, SESSION transaction_read_only = 1, SESSION max_execution_time = {}, \
+                 SESSION innodb_parallel_read_threads = 1",
                 (limit * 1000.0) as u64
             ),
         };

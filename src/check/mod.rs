@@ -251,7 +251,6 @@ fn read_round(
                 replica,
                 readings,
                 positioned: run.positioned,
-                bracketed: run.bracketed,
             };
             (
                 j,

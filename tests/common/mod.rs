@@ -86,8 +86,7 @@ pub fn gtid_prefix() -> String {
 }
 
 /// What the plugin adds to the verdicts line on MySQL.
-pub const BRACKETED: &str = "; MySQL positions read around the snapshots: a difference is drift \
-                             only when two snapshot sets show it";
+pub const BRACKETED: &str = "; MySQL: positions read around the snapshots, not inside them";
 
 /// The verdicts line (the second) of a run, without the MySQL note, which
 /// must be there on MySQL and only there.
