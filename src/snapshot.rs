@@ -479,54 +479,53 @@ impl Session {
         GtidPos::parse(&text.join(",")).map_err(|e| self.invalid(e))
     }
 
-    /// Who this server is in the replication stream: its server id, and on
-    /// MariaDB the primary's binary log state or the replica's applied
-    /// position (`None`: the account cannot read `mysql.gtid_slave_pos`).
+    /// Who this server is: its server id and version, and its place in the
+    /// replication stream (MariaDB: see `mariadb_gtids`; MySQL:
+    /// `@@gtid_executed`).
     pub fn identity(&mut self) -> Result<Identity> {
-        let row: Option<(u32, String)> = self
-            .conn
-            .query_first("SELECT @@server_id, @@version")
-            .map_err(|e| self.err("reading @@server_id", e))?;
-        let (server_id, version) = row.unwrap_or_default();
-        let version = match self.flavor {
-            Flavor::MariaDb => format!("MariaDB {version}"),
-            Flavor::MySql => format!("MySQL {version}"),
+        // One round trip; MySQL's executed set with it (empty on MariaDB).
+        let sql = match self.flavor {
+            Flavor::MariaDb => "SELECT @@server_id, @@version, ''",
+            Flavor::MySql => "SELECT @@server_id, @@version, @@GLOBAL.gtid_executed",
         };
-        if self.flavor == Flavor::MySql {
-            let executed: Option<String> = self
-                .conn
-                .query_first(EXECUTED)
-                .map_err(|e| self.err("reading @@gtid_executed", e))?;
-            let executed =
-                GtidPos::parse(&executed.unwrap_or_default()).map_err(|e| self.invalid(e))?;
-            return Ok(Identity {
-                server_id,
-                version,
-                gtids: None,
-                executed: Some(executed),
-            });
-        }
-        let gtids = match self.server.role {
+        let row: Option<(u32, String, String)> = self
+            .conn
+            .query_first(sql)
+            .map_err(|e| self.err("reading @@server_id", e))?;
+        let (server_id, version, executed) = row.unwrap_or_default();
+        let (version, gtids, executed) = match self.flavor {
+            Flavor::MySql => {
+                let executed = GtidPos::parse(&executed).map_err(|e| self.invalid(e))?;
+                (format!("MySQL {version}"), None, Some(executed))
+            }
+            Flavor::MariaDb => (format!("MariaDB {version}"), self.mariadb_gtids()?, None),
+        };
+        Ok(Identity {
+            server_id,
+            version,
+            gtids,
+            executed,
+        })
+    }
+
+    /// MariaDB: the primary's binary log state, or the replica's applied
+    /// position (`None`: the account cannot read `mysql.gtid_slave_pos`).
+    fn mariadb_gtids(&mut self) -> Result<Option<Vec<Gtid>>> {
+        match self.server.role {
             Role::Primary => {
                 let state: Option<String> = self
                     .conn
                     .query_first("SELECT @@GLOBAL.gtid_binlog_state")
                     .map_err(|e| self.err("reading @@gtid_binlog_state", e))?;
                 let state = parse_gtids(&state.unwrap_or_default()).map_err(|e| self.invalid(e))?;
-                Some(state)
+                Ok(Some(state))
             }
             Role::Replica => match self.batch(APPLIED_POSITION) {
-                Ok(sets) => Some(self.applied_in(&sets, 0)?.gtids().copied().collect()),
-                Err(e) if is_table_error(&e) => None,
-                Err(e) => return Err(self.err("reading mysql.gtid_slave_pos", e)),
+                Ok(sets) => Ok(Some(self.applied_in(&sets, 0)?.gtids().copied().collect())),
+                Err(e) if is_table_error(&e) => Ok(None),
+                Err(e) => Err(self.err("reading mysql.gtid_slave_pos", e)),
             },
-        };
-        Ok(Identity {
-            server_id,
-            version,
-            gtids,
-            executed: None,
-        })
+        }
     }
 
     /// Counts tables that snapshots do not cover (MyISAM, Aria...) between

@@ -120,6 +120,8 @@ start_instance() { # start_instance FLAVOR NAME ID
   log "starting $flavor $name on 127.0.0.1:$(port "$flavor" "$name")"
   setsid chroot "$dir" "$(server_bin "$flavor")" --defaults-file="$d/my.cnf" --user=root \
     </dev/null >/dev/null 2>&1 &
+  # Not this shell's job: the tests kill and restart servers at will.
+  disown
   local i
   for ((i = 0; i < 120; i++)); do
     is_up "$flavor" "$name" && return
