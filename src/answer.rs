@@ -43,6 +43,10 @@ fn answer_once(make: impl FnOnce() -> Answer) -> ! {
 /// format, never a Rust message on stderr and exit code 101.
 pub(crate) fn on_panic_answer_in(format: OutputFormat) {
     std::panic::set_hook(Box::new(move |info| {
+        // The driver's handshake catches its own (see `snapshot`).
+        if std::thread::current().name() == Some(crate::snapshot::HANDSHAKE_THREAD) {
+            return;
+        }
         let message = format!("internal error: {}", info.to_string().replace('\n', " "));
         deliver(Answer::failure(format, State::Unknown, &message))
     }));

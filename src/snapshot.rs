@@ -100,21 +100,60 @@ fn connect_failure(server: &Server, e: mysql::Error) -> Failure {
     Failure::critical(format!("cannot connect to {server}: {why}"))
 }
 
-/// Connects, giving up after `within` (`Err(None)`) even when the server
-/// took the TCP connection but never answers the handshake (a frozen
-/// server): the connecting thread is left to the driver's own timeouts,
-/// and a connection it makes after all is closed.
-fn connect_within(
-    opts: OptsBuilder,
-    within: Duration,
-) -> std::result::Result<Conn, Option<mysql::Error>> {
+/// The name of the threads that run the driver's handshake: a panic there
+/// is caught, not answered as an internal error (see `answer`).
+pub(crate) const HANDSHAKE_THREAD: &str = "handshake";
+
+/// Handshakes tried when the driver panics in one: mysql 28 does on 1 in
+/// about 250 MariaDB PARSEC logins (its `unwrap` of a response it cannot
+/// build from some server nonces); a new handshake has a new nonce.
+const HANDSHAKE_TRIES: usize = 3;
+
+/// Why no connection was made.
+enum NoConnection {
+    Refused(mysql::Error),
+    /// No answer within the time given.
+    Silent,
+    /// The driver panicked in every handshake tried: its message.
+    DriverBug(String),
+}
+
+/// One handshake, a panic of the driver caught as `Err`.
+fn handshake(opts: OptsBuilder) -> std::result::Result<mysql::Result<Conn>, String> {
+    std::panic::catch_unwind(move || Conn::new(opts)).map_err(|panic| {
+        let text = panic.downcast_ref::<&str>().map(|s| s.to_string());
+        text.or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    })
+}
+
+/// Connects, giving up after `within` even when the server took the TCP
+/// connection but never answers the handshake (a frozen server): the
+/// connecting thread is left to the driver's own timeouts, and a
+/// connection it makes after all is closed.
+fn connect_within(opts: OptsBuilder, within: Duration) -> std::result::Result<Conn, NoConnection> {
     let (tx, rx) = crossbeam::channel::bounded(1);
-    std::thread::spawn(move || {
-        let _ = tx.send(Conn::new(opts));
-    });
+    let spawned = std::thread::Builder::new()
+        .name(HANDSHAKE_THREAD.into())
+        .spawn(move || {
+            let mut outcome = handshake(opts.clone());
+            for _ in 1..HANDSHAKE_TRIES {
+                if outcome.is_ok() {
+                    break;
+                }
+                outcome = handshake(opts.clone());
+            }
+            let _ = tx.send(outcome);
+        });
+    if let Err(e) = spawned {
+        return Err(NoConnection::DriverBug(format!(
+            "no thread for the handshake: {e}"
+        )));
+    }
     match rx.recv_timeout(within) {
-        Ok(connected) => connected.map_err(Some),
-        Err(_) => Err(None),
+        Ok(Ok(connected)) => connected.map_err(NoConnection::Refused),
+        Ok(Err(panic)) => Err(NoConnection::DriverBug(panic)),
+        Err(_) => Err(NoConnection::Silent),
     }
 }
 
@@ -131,10 +170,14 @@ impl Session {
         // A second past `deadline`: when that is the run's, the watchdog
         // answers first, naming the stage.
         let conn = connect_within(opts, left + Duration::from_secs(1)).map_err(|e| match e {
-            Some(e) => connect_failure(server, e),
-            None => Failure::critical(format!(
+            NoConnection::Refused(e) => connect_failure(server, e),
+            NoConnection::Silent => Failure::critical(format!(
                 "cannot connect to {server}: it did not answer within {:.1}s",
                 left.as_secs_f64()
+            )),
+            NoConnection::DriverBug(why) => Failure::critical(format!(
+                "cannot connect to {server}: the MySQL driver failed in the handshake \
+                 {HANDSHAKE_TRIES} times ({why})"
             )),
         })?;
         // The handshake tells, without a round trip: MariaDB announces
