@@ -477,6 +477,77 @@ fn replication_stopped_is_critical() {
     );
 }
 
+/// The replica's replication account password, as the server scripts set
+/// it (`repl-pw`) or not; replication restarted with it.
+fn source_password(password: &str) {
+    let change = match flavor() {
+        Flavor::MySql => format!("CHANGE REPLICATION SOURCE TO SOURCE_PASSWORD = '{password}'"),
+        _ => format!("CHANGE MASTER TO MASTER_PASSWORD = '{password}'"),
+    };
+    exec(Side::Replica, &["STOP REPLICA", &change, "START REPLICA"]);
+}
+
+/// Puts the replication password back when dropped.
+struct RestorePassword;
+
+impl Drop for RestorePassword {
+    fn drop(&mut self) {
+        source_password("repl-pw");
+        wait_replication_running();
+    }
+}
+
+/// A replica whose receiver cannot log in to the primary (a broken
+/// connection, not a stopped thread) is CRITICAL naming the thread, and
+/// with the privilege to read the replica's status, the error.
+#[test]
+fn broken_replication_connection_is_critical() {
+    let _g = exclusive();
+    let (p, _) = seeded("broken");
+    own_monitor("monitor_bc");
+    let privilege = monitor_privilege();
+    on_only(
+        Side::Replica,
+        &[&format!("GRANT {privilege} ON *.* TO 'monitor_bc'@'%'")],
+    );
+    let run = {
+        let _restore = RestorePassword;
+        source_password("wrong");
+        // The receiver's first attempt fails within a moment.
+        let started = std::time::Instant::now();
+        loop {
+            let run = check_as("monitor_bc", &p, &[]);
+            if run.stdout.contains("Access denied") || started.elapsed() > Duration::from_secs(10) {
+                break run;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    on_only(
+        Side::Replica,
+        &[&format!("REVOKE {privilege} ON *.* FROM 'monitor_bc'@'%'")],
+    );
+    assert_eq!(run.code, 2, "{run}");
+    assert_eq!(run.stdout.lines().count(), 1, "{run}");
+    let line = run.first_line();
+    assert!(
+        line.contains(&format!(
+            "replication is not running on replica {}",
+            replica_addr()
+        )),
+        "{run}"
+    );
+    let thread = match flavor() {
+        Flavor::MySql => "receiver CONNECTING",
+        _ => "IO thread Connecting",
+    };
+    assert!(line.contains(thread), "{run}");
+    assert!(
+        line.contains("Access denied for user 'repl'@'127.0.0.1'"),
+        "{run}"
+    );
+}
+
 #[test]
 fn lagging_replica_is_unknown_within_the_timeout() {
     let _g = exclusive();
