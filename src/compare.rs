@@ -2,7 +2,7 @@
 //! per-table verdicts out. Tables without a verdict yet stay pending for
 //! the next round.
 
-use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
+use crate::consistency::{judge, Evidence, GtidPos, How, Judgement, Placement};
 use crate::model::{Counts, Key, Role, Round};
 use crate::plugin::Failure;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -172,10 +172,9 @@ impl ReplicaOutcome {
 /// why it has none; and how the run went.
 pub struct Outcome {
     pub replicas: Vec<Result<ReplicaOutcome, Failure>>,
-    /// False when the servers give no positions: no difference is drift.
-    pub positioned: bool,
-    /// Positions read around the snapshots (MySQL).
-    pub bracketed: bool,
+    /// How snapshots were placed in the stream (unplaced: no difference
+    /// is drift).
+    pub placement: Placement,
     /// What each server is: `primary HOST:PORT: MySQL 9.7.4`.
     pub versions: Vec<String>,
     /// Snapshot sets opened to find ones at one position.
@@ -230,6 +229,16 @@ mod tests {
         }
     }
 
+    /// A later round with the listings of `earlier` (tables pending then
+    /// are still listed), reading only `tables`.
+    fn later(earlier: &Round, tables: &[(&str, &str, u64, u64)], at: Option<&str>) -> Round {
+        Round {
+            primary: earlier.primary.clone(),
+            replica: earlier.replica.clone(),
+            ..round(tables, at)
+        }
+    }
+
     fn keys(r: &Round) -> Vec<Key> {
         let mut k: Vec<Key> = r.primary.keys().chain(r.replica.keys()).cloned().collect();
         k.sort();
@@ -249,11 +258,7 @@ mod tests {
         let pending = c.round(&keys(&r), &r, true);
         assert_eq!(pending, vec![key("a", "t2")]);
         assert_eq!(c.verdicts[&key("a", "t1")], Verdict::Match(How::SamePoint));
-        let again = Round {
-            primary: r.primary.clone(),
-            replica: r.replica.clone(),
-            ..round(&[("a", "t2", 6, 8)], Some("0-1-105"))
-        };
+        let again = later(&r, &[("a", "t2", 6, 8)], Some("0-1-105"));
         assert!(c.round(&pending, &again, false).is_empty());
         assert_eq!(
             c.verdicts[&key("a", "t2")],
@@ -277,12 +282,7 @@ mod tests {
         let mut c = Comparison::default();
         let pending = c.round(&keys(&r), &r, true);
         assert_eq!(pending, vec![key("a", "t"), key("a", "u")]);
-        let r2 = round(&[("a", "u", 11, 11)], Some("0-1-9"));
-        let r2 = Round {
-            primary: r.primary.clone(),
-            replica: r.replica.clone(),
-            ..r2
-        };
+        let r2 = later(&r, &[("a", "u", 11, 11)], Some("0-1-9"));
         let pending = c.round(&pending, &r2, false);
         assert_eq!(pending, vec![key("a", "t")]);
         assert_eq!(c.rechecks, 2);
@@ -372,11 +372,7 @@ mod tests {
         let apart = round(&[("a", "t", 12, 12), ("a", "u", 5, 4)], None);
         let pending = c.round(&pending, &apart, false);
         assert_eq!(pending.len(), 2, "counts at two positions settle nothing");
-        let second = Round {
-            primary: first.primary.clone(),
-            replica: first.replica.clone(),
-            ..round(&[("a", "t", 13, 14)], Some(&format!("{A}:1-103")))
-        };
+        let second = later(&first, &[("a", "t", 13, 14)], Some(&format!("{A}:1-103")));
         let pending = c.round(&pending, &second, false);
         assert_eq!(pending, vec![key("a", "u")]);
         assert_eq!(

@@ -4,7 +4,7 @@
 use crate::cli::OutputFormat;
 use crate::compare::{Outcome, ReplicaOutcome, Verdict};
 use crate::config::{Config, Server};
-use crate::consistency::How;
+use crate::consistency::{How, Placement};
 use crate::model::{Counts, Key, Role};
 use crate::plugin::{Failure, Output, Perfdata, State, LABEL};
 use serde::Serialize;
@@ -92,14 +92,14 @@ impl Part {
             replica: server.address(),
             state,
             code: state.code(),
-            summary: format!("{core}, {}", positions(found, o.positioned)),
+            summary: format!("{core}, {}", positions(found, o.placement.positioned())),
             figures: figures(found, &t, o),
             positions: found.positions.iter().map(|p| p.list()).collect(),
-            findings: findings(found, o.positioned),
+            findings: findings(found, o.placement.positioned()),
             core,
             label: server.label(),
             perfdata: perfdata(found, &t, cfg),
-            how: Some(how_reached(found, o.bracketed)),
+            how: Some(how_reached(found, o.placement == Placement::Bracketed)),
             verbose: (cfg.verbosity >= 1).then(|| progress(found, o)),
             matches: matches(found, cfg),
             complete: t.unverified == 0 && t.unreadable == 0 && !nothing_compared(&t),
@@ -634,7 +634,7 @@ fn progress(found: &ReplicaOutcome, o: &Outcome) -> String {
         o.rounds,
         found.comparison.rechecks,
         o.align_tries,
-        positions(found, o.positioned)
+        positions(found, o.placement.positioned())
     )
 }
 

@@ -437,32 +437,31 @@ fn monitor_privilege() -> &'static str {
     }
 }
 
+/// `user`, an account of its own, may also read the replica's status
+/// (granted on the replica alone) until `revoke_status` is called.
+fn grant_status(user: &str) {
+    own_monitor(user);
+    let grant = format!("GRANT {} ON *.* TO '{user}'@'%'", monitor_privilege());
+    on_only(Side::Replica, &[&grant]);
+}
+
+fn revoke_status(user: &str) {
+    let revoke = format!("REVOKE {} ON *.* FROM '{user}'@'%'", monitor_privilege());
+    on_only(Side::Replica, &[&revoke]);
+}
+
 #[test]
 fn replication_stopped_is_critical() {
     let _g = exclusive();
     let (p, _) = loaded("stopped");
-    own_monitor("monitor_sm");
-    let privilege = monitor_privilege();
-    exec(
-        Side::Replica,
-        &[
-            "SET SESSION sql_log_bin = 0",
-            &format!("GRANT {privilege} ON *.* TO 'monitor_sm'@'%'"),
-        ],
-    );
+    grant_status("monitor_sm");
     let (run, detailed) = {
         let _restore = Restore;
         exec(Side::Replica, &["STOP REPLICA SQL_THREAD"]);
         // With the privilege the line also says which thread stopped.
         (check(&p, &[]), check_as("monitor_sm", &p, &[]))
     };
-    exec(
-        Side::Replica,
-        &[
-            "SET SESSION sql_log_bin = 0",
-            &format!("REVOKE {privilege} ON *.* FROM 'monitor_sm'@'%'"),
-        ],
-    );
+    revoke_status("monitor_sm");
     assert_eq!(run.code, 2, "{run}");
     assert!(
         run.first_line()
@@ -504,12 +503,7 @@ impl Drop for RestorePassword {
 fn broken_replication_connection_is_critical() {
     let _g = exclusive();
     let (p, _) = seeded("broken");
-    own_monitor("monitor_bc");
-    let privilege = monitor_privilege();
-    on_only(
-        Side::Replica,
-        &[&format!("GRANT {privilege} ON *.* TO 'monitor_bc'@'%'")],
-    );
+    grant_status("monitor_bc");
     let run = {
         let _restore = RestorePassword;
         source_password("wrong");
@@ -523,10 +517,7 @@ fn broken_replication_connection_is_critical() {
             std::thread::sleep(Duration::from_millis(200));
         }
     };
-    on_only(
-        Side::Replica,
-        &[&format!("REVOKE {privilege} ON *.* FROM 'monitor_bc'@'%'")],
-    );
+    revoke_status("monitor_bc");
     assert_eq!(run.code, 2, "{run}");
     assert_eq!(run.stdout.lines().count(), 1, "{run}");
     let line = run.first_line();

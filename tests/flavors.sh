@@ -85,13 +85,7 @@ server-id=$4
 log-bin=$d/data/binlog
 skip-name-resolve
 innodb-buffer-pool-size=512M
-# As tests/servers.sh: the load tests' write rates, the 11k-table bench.
-innodb-flush-log-at-trx-commit=2
-sync-binlog=0
-max-connections=200
-table-open-cache=65536
-table-definition-cache=65536
-open-files-limit=300000
+$(tests/servers.sh tuning)
 ssl-ca=/srv/tls/ca.pem
 ssl-cert=/srv/tls/server-cert.pem
 ssl-key=/srv/tls/server-key.pem

@@ -7,7 +7,7 @@
 # under $DRIFT_TEST_DIR, stopped by their pid files. Idempotent: "up" on a
 # running set only re-checks it.
 #
-#   tests/servers.sh up | down | reset | status | env | certs
+#   tests/servers.sh up | down | reset | status | env | certs | tuning
 #
 # Ports (127.0.0.1): primary $DRIFT_PRIMARY_PORT (13306), replica $DRIFT_REPLICA_PORT
 # (13307), replica2 $DRIFT_REPLICA2_PORT (13308, of the primary), chained
@@ -63,6 +63,19 @@ is_up() {
   local name=$1
   [[ -f $DIR/$name/mysqld.pid ]] && kill -0 "$(cat "$DIR/$name/mysqld.pid")" 2>/dev/null &&
     mariadb-admin --no-defaults -S "$DIR/$name/mysqld.sock" -uroot ping >/dev/null 2>&1
+}
+
+# Settings every test server shares (tests/flavors.sh too): the load
+# tests' write rates, the 11k-table bench's open tables.
+tuning() {
+  cat <<EOF
+innodb-flush-log-at-trx-commit=2
+sync-binlog=0
+max-connections=200
+table-open-cache=65536
+table-definition-cache=65536
+open-files-limit=300000
+EOF
 }
 
 # A CA of our own and a server certificate for 127.0.0.1 (and localhost),
@@ -121,12 +134,7 @@ character-set-server=utf8mb4
 collation-server=utf8mb4_unicode_ci
 innodb-buffer-pool-size=1G
 innodb-log-file-size=128M
-innodb-flush-log-at-trx-commit=2
-sync-binlog=0
-max-connections=200
-table-open-cache=65536
-table-definition-cache=65536
-open-files-limit=300000
+$(tuning)
 ssl-ca=$DIR/tls/ca.pem
 ssl-cert=$DIR/tls/server-cert.pem
 ssl-key=$DIR/tls/server-key.pem
@@ -271,8 +279,9 @@ case ${1:-up} in
     ;;
   env) print_env ;;
   certs) make_certificates ;;
+  tuning) tuning ;;
   *)
-    echo "usage: $0 up|down|reset|status|env|certs" >&2
+    echo "usage: $0 up|down|reset|status|env|certs|tuning" >&2
     exit 3
     ;;
 esac

@@ -172,7 +172,7 @@ pub(super) fn read_unsnapshotted(
     readings: &mut Readings,
     dropouts: &Dropouts,
 ) -> Result<()> {
-    let positioned = run.positioned;
+    let positioned = run.placement.positioned();
     for batch in batches(tables) {
         let what = format!("counting {} non-transactional tables", batch.len());
         let all = keys(&batch);
@@ -254,7 +254,7 @@ pub(super) fn read_in_lanes(
         failed: AtomicBool::new(false),
     };
     let needed = wanting(&tables.iter().collect::<Vec<_>>());
-    let positioned = run.positioned;
+    let positioned = run.placement.positioned();
     let results: Vec<Result<LaneWork>> = crossbeam::scope(|s| {
         let handles: Vec<_> = lanes
             .iter_mut()

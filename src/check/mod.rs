@@ -92,8 +92,7 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
     let mut tracked: Vec<Tracked> = cfg.replicas.iter().map(|_| Tracked::default()).collect();
     let mut run = RunState {
         primary: Arc::default(),
-        positioned: placement.positioned(),
-        bracketed: placement == Placement::Bracketed,
+        placement,
         align_tries: 0,
         rounds: 0,
     };
@@ -121,8 +120,7 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
             .zip(failures)
             .map(|(t, failure)| failure.map_or(Ok(t.found), Err))
             .collect(),
-        positioned: run.positioned,
-        bracketed: run.bracketed,
+        placement: run.placement,
         versions,
         align_tries: run.align_tries,
         rounds: run.rounds,
@@ -140,9 +138,7 @@ struct Positions {
 struct RunState {
     /// The primary's last listing.
     primary: Arc<Listing>,
-    positioned: bool,
-    /// Positions read around the snapshots (MySQL).
-    bracketed: bool,
+    placement: Placement,
     align_tries: u64,
     rounds: usize,
 }
@@ -250,7 +246,7 @@ fn read_round(
                 primary: run.primary.clone(),
                 replica,
                 readings,
-                positioned: run.positioned,
+                positioned: run.placement.positioned(),
             };
             (
                 j,
