@@ -113,6 +113,26 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "STATE")]
     pub unverified: Option<UnverifiedState>,
 
+    /// Also compare table content, read-only: `fast` uses CHECKSUM TABLE where both sides
+    /// run the same version and table definition, `strong` the plugin's row hash everywhere
+    #[arg(long, value_enum, value_name = "METHOD", num_args = 0..=1, require_equals = true, default_missing_value = "fast")]
+    pub checksum: Option<ChecksumMethod>,
+
+    /// With --checksum: remember when each table's content was last verified, so that runs
+    /// that cannot cover every table within -t continue in rotation, oldest first
+    #[arg(long, value_name = "FILE", requires = "checksum")]
+    pub state_file: Option<PathBuf>,
+
+    /// WARNING range on the seconds since the least recently verified table's content was
+    /// verified (with --state-file)
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true, value_parser = Range::parse, requires = "state_file")]
+    pub warning_age: Option<Range>,
+
+    /// CRITICAL range on the seconds since the least recently verified table's content was
+    /// verified (with --state-file)
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true, value_parser = Range::parse, requires = "state_file")]
+    pub critical_age: Option<Range>,
+
     /// Connections per server used for counting, 1 to 16 [default: 3]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=16))]
     pub connections: Option<u8>,
@@ -128,6 +148,12 @@ pub struct Cli {
     /// More detail (repeatable: -v findings and positions, -vv configuration, -vvv diagnostics)
     #[arg(short, long, action = ArgAction::Count)]
     pub verbose: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChecksumMethod {
+    Fast,
+    Strong,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

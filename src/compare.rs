@@ -3,9 +3,10 @@
 //! the next round.
 
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement, Placement};
+use crate::content::ContentReading;
 use crate::model::{Counts, Key, Role, Round};
 use crate::plugin::Failure;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,8 @@ pub enum Verdict {
         how: How,
         /// The replication position both counts were read at.
         at: Option<GtidPos>,
+        /// The content compared there, when it differs (`--checksum`).
+        content: Option<ContentReading>,
     },
     /// Present on one side only (seen so in two listings).
     Missing {
@@ -40,6 +43,11 @@ pub struct Comparison {
     /// Tables that differed at one position, waiting for a second
     /// snapshot set to show a difference too.
     suspected: HashSet<Key>,
+    /// Tables whose content was compared in an earlier round: a verdict
+    /// needs their content again (counts alone would hide content drift).
+    had_content: HashSet<Key>,
+    /// Tables whose verdict rests on content compared at one position.
+    pub content_checked: BTreeSet<Key>,
     /// Tables looked at again after the first round.
     pub rechecks: u64,
     /// Rows of the tables with a verdict, as counted for it.
@@ -48,6 +56,11 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// The table differed at one position and waits for a second look.
+    pub fn is_suspected(&self, key: &Key) -> bool {
+        self.suspected.contains(key)
+    }
+
     /// Takes in one round's readings of `keys`; returns the keys still
     /// pending.
     pub fn round(&mut self, keys: &[Key], round: &Round, first: bool) -> Vec<Key> {
@@ -83,11 +96,28 @@ impl Comparison {
                 replica: *replica,
             },
         };
+        let content = match &reading.content {
+            Some(Err((side, e))) => {
+                return self.unreadable(key, *side, &format!("checksum: {e}"));
+            }
+            Some(Ok(c)) => Some(c),
+            // Content seen before and not read now: counts alone decide
+            // nothing.
+            None if self.had_content.contains(key) => {
+                self.last.insert(key.clone(), counts);
+                return false;
+            }
+            None => None,
+        };
+        if content.is_some() {
+            self.had_content.insert(key.clone());
+        }
         let evidence = Evidence {
             primary: counts.primary,
             replica: counts.replica,
             same_point: reading.at.is_some(),
             positioned: round.positioned,
+            content_differs: content.is_some_and(|c| !c.same),
         };
         let judgement = match judge(&evidence) {
             Judgement::Suspect if !self.suspected.insert(key.clone()) => {
@@ -106,12 +136,16 @@ impl Comparison {
                 counts,
                 how,
                 at: reading.at.clone(),
+                content: content.filter(|c| !c.same).cloned(),
             },
             Judgement::Pending | Judgement::Suspect => {
                 self.last.insert(key.clone(), counts);
                 return false;
             }
         };
+        if content.is_some() && reading.at.is_some() {
+            self.content_checked.insert(key.clone());
+        }
         self.rows_primary += counts.primary;
         self.rows_replica += counts.replica;
         self.last.remove(key);
@@ -156,6 +190,9 @@ pub struct ReplicaOutcome {
     pub positions: Vec<GtidPos>,
     /// Transactions the replica's first snapshot was past the primary's.
     pub replica_ahead: Option<u64>,
+    /// `--state-file`: seconds since the least recently verified table's
+    /// content was verified.
+    pub content_age: Option<u64>,
 }
 
 impl ReplicaOutcome {
@@ -217,6 +254,7 @@ mod tests {
                     primary: Ok(*p),
                     replica: Ok(*r),
                     at: at.map(|a| GtidPos::parse(a).unwrap()),
+                    content: None,
                 };
                 (key(d, t), reading)
             })

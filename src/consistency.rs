@@ -332,6 +332,8 @@ pub struct Evidence {
     /// (a primary without a binary log or GTIDs): a difference is then
     /// never called drift.
     pub positioned: bool,
+    /// The content was compared in the same snapshots and differs.
+    pub content_differs: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,7 +357,7 @@ pub enum Judgement {
 }
 
 pub fn judge(e: &Evidence) -> Judgement {
-    let equal = e.primary == e.replica;
+    let equal = e.primary == e.replica && !e.content_differs;
     match (e.same_point, e.positioned, equal) {
         (true, _, true) => Judgement::Match(How::SamePoint),
         (true, _, false) => Judgement::Suspect,

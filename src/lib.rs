@@ -13,6 +13,7 @@ mod cli;
 mod compare;
 mod config;
 mod consistency;
+mod content;
 mod model;
 mod plugin;
 mod report;

@@ -3,6 +3,7 @@
 //! that talks to a server.
 
 use crate::consistency::GtidPos;
+use crate::content::{ContentReading, Shape};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -88,6 +89,8 @@ pub struct TableInfo {
     pub transactional: bool,
     /// `information_schema` estimate: only to count big tables first.
     pub estimated_rows: u64,
+    /// Its definition, when content is compared.
+    pub shape: Option<Arc<Shape>>,
 }
 
 /// A database's entry: nothing to count, nothing to order by.
@@ -96,6 +99,7 @@ impl Default for TableInfo {
         TableInfo {
             transactional: true,
             estimated_rows: 0,
+            shape: None,
         }
     }
 }
@@ -125,6 +129,9 @@ pub struct Reading {
     /// The replication position both sides were read at, when it was one
     /// and the same (`None`: different or unknown positions).
     pub at: Option<GtidPos>,
+    /// The content compared in the same snapshots (`--checksum`), or why
+    /// it could not be read; `None`: not compared in this round.
+    pub content: Option<Result<ContentReading, (Role, String)>>,
 }
 
 /// What one round read: both listings, and the tables read on both sides.

@@ -5,6 +5,7 @@ use crate::cli::OutputFormat;
 use crate::compare::{Outcome, ReplicaOutcome, Verdict};
 use crate::config::{Config, Server};
 use crate::consistency::{How, Placement};
+use crate::content::ContentReading;
 use crate::model::{Counts, Key, Role};
 use crate::plugin::{Failure, Output, Perfdata, State, LABEL};
 use serde::Serialize;
@@ -24,6 +25,12 @@ struct Figures {
     unreadable: Option<u64>,
     rechecks: Option<u64>,
     replica_ahead: Option<u64>,
+    /// `--checksum`: tables whose content was compared at one position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_compared: Option<u64>,
+    /// `--state-file`: seconds since the least recently verified content.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_oldest_age: Option<u64>,
     time: Option<f64>,
 }
 
@@ -33,6 +40,9 @@ struct Finding {
     database: String,
     table: Option<String>,
     finding: String,
+    /// Where the content differs (`--checksum`): every differing key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<ContentReading>,
 }
 
 /// What to print, and the state whose exit code ends the process.
@@ -86,16 +96,16 @@ struct Part {
 impl Part {
     fn compared(found: &ReplicaOutcome, server: &Server, o: &Outcome, cfg: &Config) -> Part {
         let t = tally(found);
-        let state = state(&t, cfg);
+        let state = state(&t, cfg, found.content_age);
         let core = core_summary(found, &t);
         Part {
             replica: server.address(),
             state,
             code: state.code(),
             summary: format!("{core}, {}", positions(found, o.placement.positioned())),
-            figures: figures(found, &t, o),
+            figures: figures(found, &t, o, cfg.checksum.is_some()),
             positions: found.positions.iter().map(|p| p.list()).collect(),
-            findings: findings(found, o.placement.positioned()),
+            findings: findings(found, o.placement.positioned(), cfg.verbosity),
             core,
             label: server.label(),
             perfdata: perfdata(found, &t, cfg),
@@ -406,7 +416,7 @@ fn tally(found: &ReplicaOutcome) -> Tally {
     t
 }
 
-fn figures(found: &ReplicaOutcome, t: &Tally, o: &Outcome) -> Figures {
+fn figures(found: &ReplicaOutcome, t: &Tally, o: &Outcome, content: bool) -> Figures {
     Figures {
         tables: Some(t.tables),
         drifted: Some(t.drifted),
@@ -419,23 +429,64 @@ fn figures(found: &ReplicaOutcome, t: &Tally, o: &Outcome) -> Figures {
         unreadable: Some(t.unreadable),
         rechecks: Some(found.comparison.rechecks),
         replica_ahead: found.replica_ahead,
+        content_compared: content.then_some(found.comparison.content_checked.len() as u64),
+        content_oldest_age: found.content_age,
         time: Some(round_ms(o.elapsed.as_secs_f64())),
     }
 }
 
-fn findings(found: &ReplicaOutcome, positioned: bool) -> Vec<Finding> {
+fn findings(found: &ReplicaOutcome, positioned: bool, verbosity: u8) -> Vec<Finding> {
     found
         .comparison
         .verdicts
         .iter()
         .filter_map(|(k, v)| {
+            let content = match v {
+                Verdict::Drift { content, .. } => content.clone(),
+                _ => None,
+            };
             Some(Finding {
                 database: k.db().to_string(),
                 table: k.table_name().map(str::to_string),
-                finding: finding(k, v, positioned)?,
+                finding: finding(k, v, positioned, verbosity)?,
+                content,
             })
         })
         .collect()
+}
+
+/// What a content difference adds to a finding: how it was seen, and
+/// where (the differing key values themselves with `-vvv`).
+fn content_words(c: &ContentReading, verbosity: u8) -> String {
+    let mut line = format!("content differs ({})", c.method);
+    let Some(l) = &c.located else {
+        return line;
+    };
+    if l.no_key {
+        line.push_str("; no primary or NOT NULL unique key: compared whole, not located");
+        return line;
+    }
+    if !l.ranges.is_empty() {
+        let shown: Vec<&str> = l.ranges.iter().take(3).map(String::as_str).collect();
+        let more = if l.ranges.len() > 3 { ", ..." } else { "" };
+        line.push_str(&format!(
+            "; {} key range(s): {}{more}",
+            l.ranges.len(),
+            shown.join("; ")
+        ));
+    }
+    match (l.keys_found, verbosity >= 3) {
+        (0, _) => {}
+        (n, false) => line.push_str(&format!("; {n} differing key value(s) (-vvv lists them)")),
+        (n, true) => {
+            let more = if n > l.keys.len() { ", ..." } else { "" };
+            line.push_str(&format!(
+                "; {n} differing key value(s): {}{more}",
+                l.keys.join("; ")
+            ));
+        }
+    }
+    line
 }
 
 fn signed(c: &Counts) -> String {
@@ -448,20 +499,32 @@ fn signed(c: &Counts) -> String {
 }
 
 /// One finding, as a long-output line; `None` for a match.
-fn finding(key: &Key, v: &Verdict, positioned: bool) -> Option<String> {
+fn finding(key: &Key, v: &Verdict, positioned: bool, verbosity: u8) -> Option<String> {
     Some(match v {
         Verdict::Match(_) => return None,
-        Verdict::Drift { counts, at, .. } => {
+        Verdict::Drift {
+            counts,
+            at,
+            content,
+            ..
+        } => {
             let at = at.as_ref().map_or_else(
                 || "read at one replication position".to_string(),
                 |p| format!("verified at GTID {p}"),
             );
-            format!(
-                "{key}: primary {}, replica {} ({}), {at}",
-                counts.primary,
-                counts.replica,
-                signed(counts)
-            )
+            let rows = match counts.primary == counts.replica {
+                true => format!("{} rows on both", counts.primary),
+                false => format!(
+                    "primary {}, replica {} ({})",
+                    counts.primary,
+                    counts.replica,
+                    signed(counts)
+                ),
+            };
+            let content = content.as_ref().map_or_else(String::new, |c| {
+                format!(", {}", content_words(c, verbosity))
+            });
+            format!("{key}: {rows}{content}, {at}")
         }
         Verdict::Missing { on } => format!("{key}: missing on the {}", on.name()),
         Verdict::Unverified { last } => {
@@ -529,7 +592,7 @@ fn how_reached(found: &ReplicaOutcome, bracketed: bool) -> String {
     line
 }
 
-fn state(f: &Tally, cfg: &Config) -> State {
+fn state(f: &Tally, cfg: &Config, content_age: Option<u64>) -> State {
     let t = &cfg.thresholds;
     let check = |range: &Option<crate::plugin::Range>, v: u64, s: State| {
         if range.as_ref().is_some_and(|r| r.alerts(v as f64)) {
@@ -543,6 +606,11 @@ fn state(f: &Tally, cfg: &Config) -> State {
         .merge(check(&t.critical, f.drifted, State::Critical))
         .merge(check(&t.warning_rows, f.max_row_diff, State::Warning))
         .merge(check(&t.critical_rows, f.max_row_diff, State::Critical));
+    if let Some(age) = content_age {
+        state = state
+            .merge(check(&t.warning_age, age, State::Warning))
+            .merge(check(&t.critical_age, age, State::Critical));
+    }
     if f.unverified > 0 {
         state = state.merge(cfg.unverified);
     }
@@ -583,6 +651,9 @@ fn differing(found: &ReplicaOutcome, t: &Tally) -> String {
         .verdicts
         .iter()
         .filter_map(|(k, v)| match v {
+            Verdict::Drift { counts, .. } if counts.primary == counts.replica => {
+                Some(format!("{k} content"))
+            }
             Verdict::Drift { counts, .. } => Some(format!("{k} {}", signed(counts))),
             Verdict::Missing { on } => Some(format!("{k} missing on {}", on.name())),
             _ => None,
@@ -610,7 +681,7 @@ fn perfdata(found: &ReplicaOutcome, t: &Tally, cfg: &Config) -> Vec<Perfdata> {
         Some(n) => Perfdata::count("replica_ahead", n),
         None => Perfdata::count("replica_ahead", 0).unknown(),
     };
-    vec![
+    let mut out = vec![
         Perfdata::count("tables", t.tables),
         Perfdata::count("drifted", t.drifted).thresholds(th.warning.as_ref(), th.critical.as_ref()),
         Perfdata::count("missing_on_replica", t.missing_on_replica),
@@ -623,7 +694,23 @@ fn perfdata(found: &ReplicaOutcome, t: &Tally, cfg: &Config) -> Vec<Perfdata> {
         Perfdata::count("unreadable", t.unreadable),
         Perfdata::count("rechecks", found.comparison.rechecks),
         ahead,
-    ]
+    ];
+    if cfg.checksum.is_some() {
+        let compared = found.comparison.content_checked.len() as u64;
+        let share = match t.tables {
+            0 => 0.0,
+            n => (compared as f64 * 1000.0 / n as f64).floor() / 10.0,
+        };
+        out.push(Perfdata::count("content_compared", compared));
+        out.push(Perfdata::percent("content_coverage", share));
+    }
+    if let Some(age) = found.content_age {
+        out.push(
+            Perfdata::seconds("content_oldest_age", age as f64)
+                .thresholds(th.warning_age.as_ref(), th.critical_age.as_ref()),
+        );
+    }
+    out
 }
 
 /// `-v`: how the run went for one replica.

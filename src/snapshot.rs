@@ -3,6 +3,7 @@
 
 use crate::config::{Config, Filter, Server};
 use crate::consistency::{parse_gtids, Gtid, GtidPos};
+use crate::content::quote;
 use crate::model::{Key, Listing, Role, TableCount, TableInfo};
 use crate::plugin::Failure;
 use mysql::prelude::Queryable;
@@ -10,6 +11,10 @@ use mysql::{ClientIdentity, Conn, OptsBuilder, SslOpts};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod content;
+
+pub(crate) use content::TableResult;
 
 type Result<T> = std::result::Result<T, Failure>;
 
@@ -25,6 +30,9 @@ pub struct Session {
     /// Which of its server's connections this is.
     pub index: usize,
     pub flavor: Flavor,
+    /// `@@version`, read when content is compared (`CHECKSUM TABLE` is
+    /// trusted only between equal versions); empty otherwise.
+    pub version: String,
 }
 
 /// A string literal whatever the sql_mode (no reliance on backslash
@@ -32,10 +40,6 @@ pub struct Session {
 fn string_literal(s: &str) -> String {
     let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
     format!("CONVERT(X'{hex}' USING utf8mb4)")
-}
-
-fn quote(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
 }
 
 fn opts(cfg: &Config, server: &Server, connect_timeout: Duration) -> OptsBuilder {
@@ -195,6 +199,7 @@ impl Session {
             server: server.clone(),
             index,
             flavor,
+            version: String::new(),
         };
         // Told before the first statement, so that a timeout can kill it.
         connected(server.slot, s.conn.connection_id());
@@ -203,20 +208,28 @@ impl Session {
         let limit = cfg.timeout.as_secs_f64();
         let setup = match s.flavor {
             Flavor::MariaDb => {
-                format!("SET NAMES utf8mb4, SESSION tx_read_only = 1, SESSION max_statement_time = {limit:.3}")
+                format!("SET NAMES utf8mb4, SESSION tx_read_only = 1, SESSION max_statement_time = {limit:.3}, \
+                 SESSION time_zone = '+00:00'")
             }
             // MySQL reads one COUNT(*) with 4 threads by default: 18 times
             // slower over 50 small tables here, and more load on the
             // server. The lanes are the plugin's parallelism.
             Flavor::MySql => format!(
                 "SET NAMES utf8mb4, SESSION transaction_read_only = 1, SESSION max_execution_time = {}, \
-                 SESSION innodb_parallel_read_threads = 1",
+                 SESSION innodb_parallel_read_threads = 1, SESSION time_zone = '+00:00'",
                 (limit * 1000.0) as u64
             ),
         };
         s.conn
             .query_drop(&setup)
             .map_err(|e| s.err("setting up the session", e))?;
+        if cfg.checksum.is_some() {
+            let version: Option<String> = s
+                .conn
+                .query_first("SELECT @@version")
+                .map_err(|e| s.err("reading its version", e))?;
+            s.version = version.unwrap_or_default();
+        }
         Ok(s)
     }
 
@@ -246,7 +259,7 @@ impl Session {
     /// (ENGINE needs only the table definitions, not opening the tables),
     /// and the row estimates of InnoDB's persistent statistics, where the
     /// account may read them, to count big tables first.
-    pub fn list(&mut self, filter: &Filter) -> Result<Listing> {
+    pub fn list(&mut self, filter: &Filter, shapes: bool) -> Result<Listing> {
         let (dbs, all_included) = self.databases(filter)?;
         let mut out: Listing = dbs
             .values()
@@ -263,6 +276,9 @@ impl Session {
         });
         self.tables(filter, &dbs, only.as_deref(), &mut out)?;
         self.estimates(&dbs, only.as_deref(), &mut out);
+        if shapes {
+            self.shapes(only.as_deref(), &mut out)?;
+        }
         Ok(out)
     }
 
@@ -314,7 +330,7 @@ impl Session {
                 );
                 let info = TableInfo {
                     transactional,
-                    estimated_rows: 0,
+                    ..TableInfo::default()
                 };
                 out.insert(Key::table(shared_db.clone(), table), info);
             }

@@ -1,6 +1,7 @@
 //! Counting: every table once on the primary and on each replica that
 //! needs it, at one replication position where positions are to be had.
 
+use super::content::{compare_content, ContentJob, ContentReadings};
 use super::servers::{each_replica, lagging, Dropouts, Lane};
 use super::{join, staged, Ctx, Result, RunState};
 use crate::consistency::GtidPos;
@@ -31,6 +32,8 @@ pub(super) struct Table {
     pub(super) estimated_rows: u64,
     /// The replicas (by index) that need its counts.
     pub(super) wanted_by: Vec<usize>,
+    /// Its content is compared too (`--checksum`, transactional tables).
+    pub(super) content: Option<ContentJob>,
 }
 
 /// What one round read for one replica.
@@ -79,11 +82,21 @@ impl Readings {
                 primary: (*rows).clone(),
                 replica: c.rows,
                 at: at.cloned(),
+                content: None,
             };
             mine.readings.insert(c.key, reading);
         }
         if let Some(at) = at.filter(|at| !mine.positions.contains(at)) {
             mine.positions.push(at.clone());
+        }
+    }
+
+    /// The content of `key`, read in the snapshots its counts were.
+    fn add_content(&mut self, key: &Key, found: ContentReadings) {
+        for (j, content) in found {
+            if let Some(r) = self.by_replica[j].readings.get_mut(key) {
+                r.content = Some(content);
+            }
         }
     }
 
@@ -376,6 +389,40 @@ fn count_batches(
         for (j, counts) in counted {
             readings.add(j, &p, counts, aligned.at.as_ref());
         }
+        if aligned.at.is_some() {
+            contents(on, lane, batch, &aligned.replicas, readings)?;
+        }
+    }
+    Ok(())
+}
+
+/// The content of each table of `batch` that has a content job, in the
+/// lane's snapshots, while time allows: a first look until the content
+/// share of `-t`, a second look (a difference seen before) until shortly
+/// before the end.
+fn contents(
+    on: &RoundShared,
+    lane: &mut Lane,
+    batch: &[&Table],
+    aligned: &[usize],
+    readings: &mut Readings,
+) -> Result<()> {
+    let ctx = on.ctx;
+    for table in batch {
+        let Some(job) = &table.content else { continue };
+        let replicas: Vec<usize> = aligned
+            .iter()
+            .copied()
+            .filter(|j| table.wanted_by.contains(j))
+            .collect();
+        let until = match job.locate {
+            true => ctx.deadline - Duration::from_millis(500).min(ctx.cfg.timeout / 4),
+            false => ctx.content_deadline,
+        };
+        if let Some(found) = compare_content(ctx, lane, table, job, &replicas, on.dropouts, until)?
+        {
+            readings.add_content(&table.key, found);
+        }
     }
     Ok(())
 }
@@ -483,6 +530,7 @@ mod tests {
             transactional: true,
             estimated_rows: rows,
             wanted_by: vec![0],
+            content: None,
         }
     }
 

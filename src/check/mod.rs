@@ -14,8 +14,10 @@
 //! mid-run leaves the run with its own failure; the others go on. Only a
 //! failure of the primary ends the run.
 
+mod content;
 mod lanes;
 mod servers;
+mod state_file;
 
 use crate::answer::{Registry, Stage};
 use crate::compare::{Outcome, ReplicaOutcome};
@@ -24,8 +26,10 @@ use crate::consistency::Placement;
 use crate::model::{Key, Listing, Round};
 use crate::plugin::Failure;
 use crate::snapshot::Session;
+use content::ContentJob;
 use lanes::{read_in_lanes, read_unsnapshotted, Readings, ReplicaReads, Table};
 use servers::{connect, each_replica, vet, Dropouts, Lane, Vetted};
+use state_file::StateFile;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +40,9 @@ type Result<T> = std::result::Result<T, Failure>;
 /// share of `-t` is spent, leaving the rest for the counting under way.
 const RECHECK_SHARE: f64 = 0.5;
 const MAX_ROUNDS: usize = 10;
+/// First looks at content stop starting once this share of `-t` is spent:
+/// the rest is for second looks at what differed, and the answer.
+const CONTENT_SHARE: f64 = 0.4;
 /// With several replicas, the share of `-t` a replica may take to connect
 /// or to reach a position before it is reported lagging (or unreachable),
 /// so that one slow replica does not hold the others back.
@@ -46,6 +53,8 @@ struct Ctx<'a> {
     deadline: Instant,
     /// No new round or alignment try starts after this.
     recheck_deadline: Instant,
+    /// No first look at a table's content starts after this.
+    content_deadline: Instant,
     /// How long a replica may take to connect or to reach a position.
     patience: Duration,
     started: Instant,
@@ -78,11 +87,14 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
         cfg,
         deadline: started + cfg.timeout,
         recheck_deadline: started + cfg.timeout.mul_f64(RECHECK_SHARE),
+        content_deadline: started + cfg.timeout.mul_f64(CONTENT_SHARE),
         patience,
         started,
         stage,
         registry,
     };
+    let state_path = cfg.checksum.as_ref().and_then(|c| c.state_file.as_deref());
+    let mut state = state_path.map(StateFile::load).transpose()?;
     let dropouts = Dropouts::new(cfg.replicas.len());
     let mut lanes = connect(&ctx, &dropouts)?;
     let Vetted {
@@ -95,6 +107,7 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
         placement,
         align_tries: 0,
         rounds: 0,
+        rotation: state.as_ref().map(|s| rotation(s, cfg)).unwrap_or_default(),
     };
     loop {
         let active: Vec<usize> = (0..tracked.len())
@@ -113,6 +126,10 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
             break;
         }
     }
+    if let (Some(state), Some(path)) = (&mut state, state_path) {
+        remember(state, cfg, &mut tracked, &dropouts);
+        state.save(path)?;
+    }
     let failures = dropouts.into_failures();
     Ok(Outcome {
         replicas: tracked
@@ -128,6 +145,41 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
     })
 }
 
+/// When each table's content was last verified on any replica (never: 0),
+/// to look at the least recently verified first.
+fn rotation(state: &StateFile, cfg: &Config) -> BTreeMap<Key, u64> {
+    let mut oldest: BTreeMap<Key, u64> = BTreeMap::new();
+    for r in &cfg.replicas {
+        for (key, at) in state.verified(&r.address()) {
+            let e = oldest.entry(key).or_insert(at);
+            *e = (*e).min(at);
+        }
+    }
+    oldest
+}
+
+/// Takes each compared replica's content verifications into the state.
+fn remember(state: &mut StateFile, cfg: &Config, tracked: &mut [Tracked], dropouts: &Dropouts) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for (j, t) in tracked
+        .iter_mut()
+        .enumerate()
+        .filter(|(j, _)| !dropouts.is_out(*j))
+    {
+        let c = &t.found.comparison;
+        let tables = c
+            .verdicts
+            .keys()
+            .filter(|k| !k.is_database())
+            .cloned()
+            .collect();
+        let age = state.update(&cfg.replicas[j].address(), &tables, &c.content_checked, now);
+        t.found.content_age = age;
+    }
+}
+
 /// Where one replica's counts of a round were compared.
 struct Positions {
     positions: Vec<crate::consistency::GtidPos>,
@@ -141,6 +193,8 @@ struct RunState {
     placement: Placement,
     align_tries: u64,
     rounds: usize,
+    /// `--state-file`: when each table's content was last verified.
+    rotation: BTreeMap<Key, u64>,
 }
 
 /// Takes one round's readings of a replica in; on the last round what is
@@ -228,7 +282,12 @@ fn read_round(
     if relist {
         run.primary = relist_all(ctx, &mut lanes[0], active, &mut listings, dropouts)?;
     }
-    let tables = to_count(&run.primary, &listings, tracked, dropouts);
+    let content = ctx.cfg.checksum.is_some();
+    let mut tables = to_count(&run.primary, &listings, tracked, dropouts, content);
+    if !run.rotation.is_empty() {
+        // Stable: among tables verified at the same time, biggest first.
+        tables.sort_by_key(|t| run.rotation.get(&t.key).copied().unwrap_or(0));
+    }
     let (tx, non_tx): (Vec<Table>, Vec<Table>) = tables.into_iter().partition(|t| t.transactional);
     let mut readings = Readings::new(ctx.cfg.replicas.len());
     read_unsnapshotted(ctx, &mut lanes[0], &non_tx, run, &mut readings, dropouts)?;
@@ -269,7 +328,12 @@ fn relist_all(
     listings: &mut BTreeMap<usize, Arc<Listing>>,
     dropouts: &Dropouts,
 ) -> Result<Arc<Listing>> {
-    let list = |s: &mut Session| staged(ctx, s, "listing tables", |s| s.list(&ctx.cfg.filter));
+    let shapes = ctx.cfg.checksum.is_some();
+    let list = |s: &mut Session| {
+        staged(ctx, s, "listing tables", |s| {
+            s.list(&ctx.cfg.filter, shapes)
+        })
+    };
     let (primary, replicas) = both(
         || list(&mut lane.primary),
         || each_replica(&mut lane.replicas, active, dropouts, |_, s| list(s)),
@@ -289,6 +353,7 @@ fn to_count(
     listings: &BTreeMap<usize, Arc<Listing>>,
     tracked: &[Tracked],
     dropouts: &Dropouts,
+    content: bool,
 ) -> Vec<Table> {
     let mut tables: BTreeMap<&Key, Table> = BTreeMap::new();
     for (&j, replica) in listings.iter().filter(|(j, _)| !dropouts.is_out(**j)) {
@@ -305,10 +370,24 @@ fn to_count(
                 transactional: p.transactional,
                 estimated_rows: p.estimated_rows,
                 wanted_by: Vec::new(),
+                content: p.shape.clone().filter(|_| content).map(|shape| ContentJob {
+                    shape,
+                    same_shape: Vec::new(),
+                    locate: false,
+                }),
             });
             // Snapshots cover a table only where every side has it so.
             table.transactional &= r.transactional;
             table.wanted_by.push(j);
+            if let Some(job) = &mut table.content {
+                if r.shape
+                    .as_ref()
+                    .is_some_and(|s| s.signature == job.shape.signature)
+                {
+                    job.same_shape.push(j);
+                }
+                job.locate |= tracked[j].found.comparison.is_suspected(key);
+            }
         }
     }
     let mut out: Vec<Table> = tables.into_values().collect();

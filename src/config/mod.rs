@@ -10,7 +10,7 @@ pub use extra_opts::expand as expand_extra_opts;
 pub use filter::Filter;
 pub use optfile::OptionFile;
 
-use crate::cli::{Cli, OutputFormat, UnverifiedState};
+use crate::cli::{ChecksumMethod, Cli, OutputFormat, UnverifiedState};
 use crate::model::Role;
 use crate::plugin::{Range, State};
 use anyhow::{anyhow, bail, Context, Result};
@@ -86,6 +86,17 @@ pub struct Thresholds {
     pub critical: Option<Range>,
     pub warning_rows: Option<Range>,
     pub critical_rows: Option<Range>,
+    /// On the age of the oldest content verification, in seconds.
+    pub warning_age: Option<Range>,
+    pub critical_age: Option<Range>,
+}
+
+/// Content comparison (`--checksum`).
+#[derive(Debug, Clone)]
+pub struct Checksum {
+    /// `CHECKSUM TABLE` where it is trusted (else the row hash only).
+    pub fast: bool,
+    pub state_file: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -101,6 +112,7 @@ pub struct Config {
     pub unverified: State,
     pub connections: usize,
     pub timeout: Duration,
+    pub checksum: Option<Checksum>,
     pub output: OutputFormat,
     pub verbosity: u8,
     /// What the operator should know about the settings (long output).
@@ -145,7 +157,13 @@ impl Config {
                 critical: cli.critical.or_else(|| Some(Range::at_most(0))),
                 warning_rows: cli.warning_rows,
                 critical_rows: cli.critical_rows,
+                warning_age: cli.warning_age,
+                critical_age: cli.critical_age,
             },
+            checksum: cli.checksum.map(|m| Checksum {
+                fast: m == ChecksumMethod::Fast,
+                state_file: cli.state_file.clone(),
+            }),
             unverified: match cli.unverified.unwrap_or(UnverifiedState::Unknown) {
                 UnverifiedState::Warning => State::Warning,
                 UnverifiedState::Unknown => State::Unknown,

@@ -36,6 +36,16 @@ impl Perfdata {
         }
     }
 
+    /// A share, 0 to 100.
+    pub fn percent(label: impl Into<String>, value: f64) -> Perfdata {
+        Perfdata {
+            uom: "%",
+            value: Some(value),
+            max: Some(100.0),
+            ..Perfdata::count(label, 0)
+        }
+    }
+
     pub fn thresholds(mut self, warn: Option<&Range>, crit: Option<&Range>) -> Perfdata {
         self.warn = warn.cloned();
         self.crit = crit.cloned();

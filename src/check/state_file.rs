@@ -1,0 +1,226 @@
+//! `--state-file`: when each table's content was last verified, per
+//! replica, so that runs which cannot cover every table within `-t` go on
+//! in rotation, least recently verified first. Written whole to a new file
+//! that is synced and then renamed over the old one: a crash mid-write
+//! leaves the old state or the new, never half of one. A file that does
+//! not parse is refused (UNKNOWN naming it), not silently restarted.
+
+use crate::model::Key;
+use crate::plugin::Failure;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const FORMAT: &str = "check_mysql_drift content state";
+
+/// One table: when its content was last verified, and when the file
+/// first listed it (the age of a table never verified counts from then).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct Entry {
+    db: String,
+    table: String,
+    verified: Option<u64>,
+    seen: u64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct StateFile {
+    format: String,
+    version: u32,
+    /// By replica address.
+    replicas: BTreeMap<String, Vec<Entry>>,
+}
+
+fn corrupt(path: &Path, why: impl std::fmt::Display) -> Failure {
+    Failure::unknown(format!(
+        "state file {} is corrupt ({why}); remove it to start the rotation over",
+        path.display()
+    ))
+}
+
+impl StateFile {
+    /// The state at `path`; none yet when the file does not exist.
+    pub(crate) fn load(path: &Path) -> Result<StateFile, Failure> {
+        let text = match std::fs::read(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(StateFile {
+                    format: FORMAT.into(),
+                    version: 1,
+                    ..StateFile::default()
+                })
+            }
+            Err(e) => {
+                let why = format!("cannot read state file {}: {e}", path.display());
+                return Err(Failure::unknown(why));
+            }
+        };
+        let state: StateFile = serde_json::from_slice(&text).map_err(|e| corrupt(path, e))?;
+        if state.format != FORMAT || state.version != 1 {
+            return Err(corrupt(path, "not a state file of this plugin"));
+        }
+        Ok(state)
+    }
+
+    /// When each table of `replica` was last verified (never: 0).
+    pub(crate) fn verified(&self, replica: &str) -> BTreeMap<Key, u64> {
+        let entries = self.replicas.get(replica).map_or(&[][..], Vec::as_slice);
+        entries
+            .iter()
+            .map(|e| {
+                let key = Key::table(Arc::from(e.db.as_str()), e.table.as_str());
+                (key, e.verified.unwrap_or(0))
+            })
+            .collect()
+    }
+
+    /// Takes in one run of `replica`: its tables now (others are
+    /// forgotten), those verified at `now`. Returns the age in seconds of
+    /// the least recently verified table.
+    pub(crate) fn update(
+        &mut self,
+        replica: &str,
+        tables: &BTreeSet<Key>,
+        verified: &BTreeSet<Key>,
+        now: u64,
+    ) -> Option<u64> {
+        let old: BTreeMap<(String, String), Entry> = self
+            .replicas
+            .remove(replica)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| ((e.db.clone(), e.table.clone()), e))
+            .collect();
+        let entries: Vec<Entry> = tables
+            .iter()
+            .map(|k| {
+                let (db, table) = (
+                    k.db().to_string(),
+                    k.table_name().unwrap_or_default().to_string(),
+                );
+                let mut e = old
+                    .get(&(db.clone(), table.clone()))
+                    .cloned()
+                    .unwrap_or(Entry {
+                        db,
+                        table,
+                        verified: None,
+                        seen: now,
+                    });
+                if verified.contains(k) {
+                    e.verified = Some(now);
+                }
+                e
+            })
+            .collect();
+        let oldest = entries
+            .iter()
+            .map(|e| now.saturating_sub(e.verified.unwrap_or(e.seen)))
+            .max();
+        self.replicas.insert(replica.to_string(), entries);
+        oldest
+    }
+
+    /// Writes the state to `path`: a new file, synced, renamed over the
+    /// old one, and the directory synced.
+    pub(crate) fn save(&self, path: &Path) -> Result<(), Failure> {
+        let fail = |e: std::io::Error| {
+            Failure::unknown(format!("cannot write state file {}: {e}", path.display()))
+        };
+        let text = serde_json::to_vec(self).map_err(|e| fail(std::io::Error::other(e)))?;
+        let tmp = temporary(path);
+        let mut file = std::fs::File::create(&tmp).map_err(fail)?;
+        file.write_all(&text).map_err(fail)?;
+        file.sync_all().map_err(fail)?;
+        drop(file);
+        std::fs::rename(&tmp, path).map_err(fail)?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Ok(dir) = std::fs::File::open(dir.unwrap_or(Path::new("."))) {
+            // Makes the rename itself durable; some file systems refuse.
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// `FILE.tmp.PID` beside `FILE`: on the same file system, so the rename
+/// is atomic; per process, so two runs at once do not share it.
+fn temporary(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp.{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(t: &str) -> Key {
+        Key::table("d".into(), t)
+    }
+
+    fn set(keys: &[&str]) -> BTreeSet<Key> {
+        keys.iter().map(|k| key(k)).collect()
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("drift-state-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("state.json")
+    }
+
+    #[test]
+    fn rotation_remembers_and_ages() {
+        let path = scratch("rotation");
+        let _ = std::fs::remove_file(&path);
+        let mut s = StateFile::load(&path).unwrap();
+        let age = s.update("r:1", &set(&["a", "b"]), &set(&["a"]), 100);
+        assert_eq!(age, Some(0), "b is new: its age counts from now");
+        s.save(&path).unwrap();
+        let mut s = StateFile::load(&path).unwrap();
+        assert_eq!(s.verified("r:1")[&key("a")], 100);
+        assert_eq!(s.verified("r:1")[&key("b")], 0);
+        let age = s.update("r:1", &set(&["a", "b", "c"]), &set(&["b"]), 160);
+        assert_eq!(age, Some(60), "a verified 60 s ago, b now, c new");
+        let age = s.update("r:1", &set(&["b"]), &set(&[]), 200);
+        assert_eq!(age, Some(40), "dropped tables are forgotten");
+        assert!(s.verified("other:2").is_empty());
+    }
+
+    #[test]
+    fn corrupt_or_foreign_files_are_refused() {
+        let path = scratch("corrupt");
+        for text in [
+            "{\"format\":\"check_mysql_drift content st",
+            "[1,2]",
+            "{\"format\":\"x\",\"version\":1,\"replicas\":{}}",
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let e = StateFile::load(&path).unwrap_err();
+            assert!(
+                e.message.contains("is corrupt") && e.message.contains("state.json"),
+                "{}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn a_crash_mid_write_leaves_the_old_state() {
+        let path = scratch("crash");
+        let mut s = StateFile::load(&path).unwrap();
+        s.update("r:1", &set(&["a"]), &set(&["a"]), 5);
+        s.save(&path).unwrap();
+        // A writer that died after writing part of its new file: the
+        // half-written file is the temporary one, never `path`.
+        std::fs::write(temporary(&path), b"{\"format\":").unwrap();
+        assert_eq!(
+            StateFile::load(&path).unwrap().verified("r:1")[&key("a")],
+            5
+        );
+        s.save(&path).unwrap();
+        assert!(!temporary(&path).exists(), "the next save replaces it");
+    }
+}
