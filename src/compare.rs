@@ -231,10 +231,7 @@ mod tests {
     }
 
     fn list(tables: &[(&str, &str)]) -> Listing {
-        let info = TableInfo {
-            transactional: true,
-            estimated_rows: 0,
-        };
+        let info = TableInfo::default();
         let mut l = Listing::new();
         for (db, t) in tables {
             l.insert(Key::Database((*db).into()), info.clone());
@@ -307,6 +304,7 @@ mod tests {
                 },
                 how: How::SamePoint,
                 at: Some(GtidPos::parse("0-1-105").unwrap()),
+                content: None,
             }
         );
         assert_eq!((c.rows_primary, c.rows_replica), (17, 19));
@@ -422,6 +420,7 @@ mod tests {
                 },
                 how: How::SamePoint,
                 at: Some(GtidPos::parse(&format!("{A}:1-103")).unwrap()),
+                content: None,
             }
         );
         c.finish(&pending);
@@ -434,5 +433,84 @@ mod tests {
                 })
             }
         );
+    }
+
+    /// `round`, with the content of every table read as `same`, located
+    /// to `keys` when it differs.
+    fn with_content(mut r: Round, same: bool, keys: &[&str]) -> Round {
+        for reading in r.readings.values_mut() {
+            reading.content = Some(Ok(ContentReading {
+                method: crate::content::Method::KeyRanges,
+                same,
+                located: (!same).then(|| crate::content::Located {
+                    keys: keys.iter().map(|k| k.to_string()).collect(),
+                    keys_found: keys.len(),
+                    ..Default::default()
+                }),
+            }));
+        }
+        r
+    }
+
+    /// Equal counts, different content at one position: drift only at a
+    /// second snapshot set that differs too, with where (its location).
+    /// In between, a look at the counts alone (content left for later by
+    /// the budget) must not clear the suspicion: equal counts are what an
+    /// UPDATE on the replica leaves.
+    #[test]
+    fn content_drift_needs_a_second_look_at_the_content() {
+        let at = |n| Some(format!("{A}:1-{n}"));
+        let first = with_content(round(&[("a", "t", 10, 10)], at(100).as_deref()), false, &[]);
+        let mut c = Comparison::default();
+        let pending = c.round(&keys(&first), &first, true);
+        assert_eq!(pending, vec![key("a", "t")]);
+        assert!(c.is_suspected(&key("a", "t")));
+        let counts_only = later(&first, &[("a", "t", 11, 11)], at(101).as_deref());
+        let pending = c.round(&pending, &counts_only, false);
+        assert_eq!(pending, vec![key("a", "t")], "counts alone settle nothing");
+        let second = later(&first, &[("a", "t", 12, 12)], at(104).as_deref());
+        let second = with_content(second, false, &["id=7"]);
+        assert!(c.round(&pending, &second, false).is_empty());
+        let Verdict::Drift {
+            counts,
+            content: Some(content),
+            ..
+        } = &c.verdicts[&key("a", "t")]
+        else {
+            panic!("not content drift: {:?}", c.verdicts[&key("a", "t")]);
+        };
+        assert_eq!((counts.primary, counts.replica), (12, 12));
+        assert_eq!(content.located.as_ref().unwrap().keys, ["id=7"]);
+        assert!(c.content_checked.contains(&key("a", "t")));
+    }
+
+    /// One look at a snapshot set that was misplaced (content differs),
+    /// then an equal one: a match, content verified.
+    #[test]
+    fn one_differing_content_look_is_no_drift() {
+        let first = with_content(round(&[("a", "t", 3, 3)], Some("0-1-5")), false, &[]);
+        let mut c = Comparison::default();
+        let pending = c.round(&keys(&first), &first, true);
+        let again = with_content(later(&first, &[("a", "t", 3, 3)], Some("0-1-6")), true, &[]);
+        assert!(c.round(&pending, &again, false).is_empty());
+        assert_eq!(c.verdicts[&key("a", "t")], Verdict::Match(How::SamePoint));
+        assert!(c.content_checked.contains(&key("a", "t")));
+        // Content read at two positions proves nothing either way.
+        let apart = with_content(round(&[("a", "u", 3, 3)], None), true, &[]);
+        let mut c = Comparison::default();
+        assert_eq!(c.round(&keys(&apart), &apart, true).len(), 1);
+        assert!(c.content_checked.is_empty());
+    }
+
+    /// A content that cannot be read on one side is that side's error.
+    #[test]
+    fn unreadable_content_names_the_side() {
+        let mut r = round(&[("a", "t", 1, 1)], Some("0-1-1"));
+        r.readings.get_mut(&key("a", "t")).unwrap().content =
+            Some(Err((Role::Replica, "Lock wait timeout".into())));
+        let mut c = Comparison::default();
+        c.round(&keys(&r), &r, true);
+        assert!(matches!(&c.verdicts[&key("a", "t")],
+            Verdict::Unreadable { side: Role::Replica, error } if error == "checksum: Lock wait timeout"));
     }
 }

@@ -135,9 +135,14 @@ pub(super) fn compare_content(
                 let located = match (diff.is_empty(), job.locate) {
                     (true, _) => None,
                     (false, false) => Some(Located::default()),
-                    (false, true) => Some(locate(
-                        ctx, lane, j, key, &job.shape, &ranges, &diff, dropouts,
-                    )?),
+                    (false, true) => {
+                        let plan = Plan {
+                            key,
+                            shape: &job.shape,
+                            ranges: &ranges,
+                        };
+                        Some(locate(ctx, lane, j, &plan, &diff, dropouts)?)
+                    }
                 };
                 Ok(ContentReading {
                     method,
@@ -151,18 +156,25 @@ pub(super) fn compare_content(
     Ok(Some(out))
 }
 
+/// A table cut into key ranges.
+#[derive(Clone, Copy)]
+struct Plan<'a> {
+    key: &'a Key,
+    shape: &'a Shape,
+    ranges: &'a [KeyRange],
+}
+
 /// The differing ranges described, and the first of them narrowed down to
 /// the key values whose rows differ.
 fn locate(
     ctx: &Ctx,
     lane: &mut Lane,
     replica: usize,
-    key: &Key,
-    shape: &Shape,
-    ranges: &[KeyRange],
+    plan: &Plan,
     diff: &[usize],
     dropouts: &Dropouts,
 ) -> Result<Located> {
+    let Plan { key, shape, ranges } = *plan;
     let mut located = Located {
         no_key: shape.key.is_none(),
         ..Located::default()

@@ -64,6 +64,7 @@ fn at(primary: u64, replica: u64, same_point: bool) -> Evidence {
         replica,
         same_point,
         positioned: true,
+        content_differs: false,
     }
 }
 
@@ -235,4 +236,20 @@ fn mysql_lineage_tells_a_replica_from_a_stranger() {
         pos("").mysql_lineage(&pos("")),
         Lineage::Unknown(_)
     ));
+}
+
+/// Equal counts with different content at one position are a suspicion,
+/// like different counts; content read at two positions is no evidence.
+#[test]
+fn differing_content_at_equal_counts_is_a_suspicion() {
+    let e = Evidence {
+        content_differs: true,
+        ..at(5, 5, true)
+    };
+    assert_eq!(judge(&e), Judgement::Suspect);
+    let apart = Evidence {
+        content_differs: true,
+        ..at(5, 5, false)
+    };
+    assert_eq!(judge(&apart), Judgement::Pending);
 }
