@@ -97,7 +97,10 @@ impl Part {
     fn compared(found: &ReplicaOutcome, server: &Server, o: &Outcome, cfg: &Config) -> Part {
         let t = tally(found);
         let state = state(&t, cfg, found.content_age);
-        let core = core_summary(found, &t);
+        let mut core = core_summary(found, &t);
+        if let Some(age) = found.content_age.filter(|&a| age_alerts(cfg, a)) {
+            core.push_str(&format!(", the oldest content verification is {age}s old"));
+        }
         Part {
             replica: server.address(),
             state,
@@ -618,6 +621,15 @@ fn state(f: &Tally, cfg: &Config, content_age: Option<u64>) -> State {
         state = state.merge(State::Unknown);
     }
     state
+}
+
+/// The age of the oldest content verification passes a threshold.
+fn age_alerts(cfg: &Config, age: u64) -> bool {
+    let t = &cfg.thresholds;
+    [&t.warning_age, &t.critical_age]
+        .into_iter()
+        .flatten()
+        .any(|r| r.alerts(age as f64))
 }
 
 /// A check that checked nothing (filters with a typo) must not say OK.

@@ -31,17 +31,6 @@ fn seed_load_schema(db: &str) {
     sync();
 }
 
-/// A derived table of the numbers 1 to `n` in column `seq`.
-fn numbers(n: u32) -> String {
-    match flavor() {
-        Flavor::MySql => format!(
-            "(WITH RECURSIVE s (seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM s WHERE seq < {n}) \
-             SELECT seq FROM s) AS numbers"
-        ),
-        _ => format!("seq_1_to_{n}"),
-    }
-}
-
 /// A fresh prefix for one test and its database of loadable tables.
 fn loaded(name: &str) -> (String, String) {
     let p = fresh(name);

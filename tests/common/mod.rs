@@ -210,6 +210,17 @@ pub fn sync() {
     }
 }
 
+/// A derived table of the numbers 1 to `n` in column `seq`.
+pub fn numbers(n: u32) -> String {
+    match flavor() {
+        Flavor::MySql => format!(
+            "(WITH RECURSIVE s (seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM s WHERE seq < {n}) \
+             SELECT seq FROM s) AS numbers"
+        ),
+        _ => format!("seq_1_to_{n}"),
+    }
+}
+
 /// A fresh set of databases for one test, named `it_<name>...`: whatever an
 /// earlier run left is dropped on both sides (unlogged, so that the drop
 /// itself cannot fail on the replica).

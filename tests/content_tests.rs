@@ -1,0 +1,346 @@
+//! `--checksum` against the real pair: content drift at equal row counts,
+//! found read-only and located, with no false alarm; the state file.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+
+/// One case of the seeded comparison: a table, what is done to it on the
+/// replica alone, and the key values that must be named.
+struct Case {
+    table: &'static str,
+    drift: &'static str,
+    keys: &'static str,
+}
+
+/// Issue 9's seeded differences (and two more: column boundaries, and a
+/// table without a key), each in a table of its own.
+const CASES: &[Case] = &[
+    Case {
+        table: "c1_value_changed",
+        drift: "UPDATE {t} SET s = 'value-x0010' WHERE id = 10",
+        keys: "id=10",
+    },
+    Case {
+        table: "c2_same_change_two_rows",
+        drift: "UPDATE {t} SET s = CONCAT('W', SUBSTR(s, 2)) WHERE id IN (20, 21)",
+        keys: "id=20; id=21",
+    },
+    Case {
+        table: "c3_values_swapped",
+        drift: "UPDATE {t} SET s = CASE id WHEN 30 THEN 'value-00031' ELSE 'value-00030' END \
+                WHERE id IN (30, 31)",
+        keys: "id=30; id=31",
+    },
+    Case {
+        table: "c4_null_to_empty",
+        drift: "UPDATE {t} SET n = '' WHERE id = 40",
+        keys: "id=40",
+    },
+    Case {
+        table: "c5_double_last_digit",
+        drift: "UPDATE {t} SET d = 0.3e0 WHERE id = 50",
+        keys: "id=50",
+    },
+    Case {
+        table: "c6_deleted_and_inserted",
+        drift: "DELETE FROM {t} WHERE id = 60; \
+                INSERT INTO {t} (id, s, n, d, ts, dt, b) SELECT 1000, s, n, d, ts, dt, b FROM {t} WHERE id = 61",
+        keys: "id=1000; id=60",
+    },
+    Case {
+        table: "c7_timestamp_changed",
+        drift: "UPDATE {t} SET ts = ts + INTERVAL 1 SECOND WHERE id = 70",
+        keys: "id=70",
+    },
+    Case {
+        table: "c8_blob_middle_changed",
+        drift: "UPDATE {t} SET b = INSERT(b, 500, 1, 'X') WHERE id = 80",
+        keys: "id=80",
+    },
+    Case {
+        table: "c9_column_boundaries",
+        drift: "UPDATE {t} SET s = 'value-0000', n = '9' WHERE id = 9",
+        keys: "id=9",
+    },
+];
+
+/// 200 rows of every kind the cases change. Row 50's DOUBLE is
+/// 0.30000000000000004; row 9's (s, n) is ('value-00009', NULL), which c9
+/// makes ('value-0000', '9'): the same characters, one moved across the
+/// column boundary (and NULL, which a plain CONCAT_WS skips, filled).
+fn kinds(t: &str, key: &str) -> Vec<String> {
+    vec![
+        format!(
+            "CREATE TABLE {t} (id INT NOT NULL{key}, s VARCHAR(40), n VARCHAR(20) NULL, d DOUBLE, \
+             ts TIMESTAMP(6) NULL DEFAULT NULL, dt DATETIME(6), b BLOB, \
+             twice INT AS (id * 2) VIRTUAL) ENGINE=InnoDB"
+        ),
+        format!(
+            "INSERT INTO {t} (id, s, n, d, ts, dt, b) SELECT seq, CONCAT('value-', LPAD(seq, 5, '0')), \
+             NULL, seq / 7e0, TIMESTAMP('2026-03-29 00:30:00') + INTERVAL seq MINUTE, \
+             TIMESTAMP('2026-10-25 01:30:00.123456') + INTERVAL seq SECOND, \
+             REPEAT(CHAR(65 + seq % 26), 1000) FROM {}",
+            numbers(200)
+        ),
+        format!("UPDATE {t} SET d = 0.1e0 + 0.2e0 WHERE id = 50"),
+    ]
+}
+
+/// The seeded tables in `db` (with `unchanged` and `no_key`), replicated.
+fn seed_cases(db: &str) {
+    let mut sql = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
+    for c in CASES.iter().map(|c| c.table).chain(["unchanged"]) {
+        sql.extend(kinds(&format!("`{db}`.{c}"), " PRIMARY KEY"));
+    }
+    sql.extend(kinds(&format!("`{db}`.no_key"), ""));
+    let refs: Vec<&str> = sql.iter().map(String::as_str).collect();
+    exec(Side::Primary, &refs);
+    sync();
+}
+
+fn drift_cases(db: &str) {
+    let mut sql: Vec<String> = Vec::new();
+    for c in CASES {
+        let t = format!("`{db}`.{}", c.table);
+        sql.extend(c.drift.replace("{t}", &t).split("; ").map(str::to_string));
+    }
+    sql.push(format!(
+        "UPDATE `{db}`.no_key SET s = 'changed' WHERE id = 5"
+    ));
+    let refs: Vec<&str> = sql.iter().map(String::as_str).collect();
+    on_replica_only(&refs);
+}
+
+/// The finding line of `table`, if any.
+fn finding<'a>(run: &'a Run, db: &str, table: &str) -> Option<&'a str> {
+    let head = format!("{db}.{table}: ");
+    run.stdout.lines().find(|l| l.starts_with(&head))
+}
+
+/// The seeded case: no false alarm on identical data (with the replica's
+/// time zone set elsewhere), then every difference reported, located to
+/// its key values, by both methods; the table without a key whole.
+#[test]
+fn seeded_differences_are_all_found() {
+    let _g = exclusive();
+    let p = fresh("content_seeded");
+    let db = format!("{p}_a");
+    seed_cases(&db);
+    exec(Side::Replica, &["SET GLOBAL time_zone = '+05:00'"]);
+    let healthy = check(&p, &["--checksum"]);
+    let strong_healthy = check(&p, &["--checksum=strong"]);
+    exec(Side::Replica, &["SET GLOBAL time_zone = SYSTEM"]);
+    for run in [&healthy, &strong_healthy] {
+        run.assert_plugin_output();
+        assert_eq!(run.code, 0, "{run}");
+        assert!(run.first_line().contains("11 of 11 tables match"), "{run}");
+        assert_eq!(run.perf("content_compared"), "11", "{run}");
+        assert_eq!(run.perf("content_coverage"), "100%", "{run}");
+    }
+    drift_cases(&db);
+    for method in ["--checksum", "--checksum=strong"] {
+        let run = check(&p, &[method, "-vvv"]);
+        run.assert_plugin_output();
+        assert_eq!(run.code, 2, "{run}");
+        assert!(
+            run.first_line().contains("10 of 11 tables differ"),
+            "{method}: {run}"
+        );
+        for c in CASES {
+            let line = finding(&run, &db, c.table)
+                .unwrap_or_else(|| panic!("{method}: {} not reported: {run}", c.table));
+            assert!(line.contains("rows on both, content differs"), "{line}");
+            let keys = format!("differing key value(s): {}, verified at GTID", c.keys);
+            assert!(line.contains(&keys), "{method}: {line}");
+        }
+        let whole = finding(&run, &db, "no_key").expect("no_key reported");
+        assert!(whole.contains("compared whole, not located"), "{whole}");
+        let unchanged = finding(&run, &db, "unchanged").expect("-vvv lists matches");
+        assert!(
+            unchanged.ends_with(": match, compared at one replication position"),
+            "{run}"
+        );
+    }
+    let json = check(&p, &["--checksum", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let swapped = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["table"] == "c3_values_swapped")
+        .expect("c3 in JSON");
+    assert_eq!(
+        swapped["content"]["located"]["keys"],
+        serde_json::json!(["id=30", "id=31"])
+    );
+}
+
+/// A table rebuilt with another row format on the replica alone holds the
+/// same data: `CHECKSUM TABLE` is not trusted across definitions that
+/// differ, so the row hash decides, and it matches.
+#[test]
+fn another_row_format_is_no_alarm() {
+    let _g = exclusive();
+    let p = fresh("content_rowfmt");
+    let db = format!("{p}_a");
+    let t = format!("`{db}`.t");
+    let mut sql = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
+    sql.extend(kinds(&t, " PRIMARY KEY"));
+    let refs: Vec<&str> = sql.iter().map(String::as_str).collect();
+    exec(Side::Primary, &refs);
+    sync();
+    on_replica_only(&[&format!("ALTER TABLE {t} ROW_FORMAT=COMPACT")]);
+    let sums: Vec<(String, u64)> = [Side::Primary, Side::Replica]
+        .iter()
+        .map(|&s| query_one(s, &format!("CHECKSUM TABLE {t}")))
+        .collect();
+    println!("CHECKSUM TABLE, DYNAMIC on the primary and COMPACT on the replica: {sums:?}");
+    let run = check(&p, &["--checksum", "-vvv"]);
+    run.assert_plugin_output();
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.perf("content_compared"), "1", "{run}");
+}
+
+/// The state file: each run records what it verified; the oldest
+/// verification's age comes as perfdata with its thresholds; a corrupt
+/// file is refused with UNKNOWN naming it (and left as it is).
+#[test]
+fn the_state_file_rotates_and_refuses_corruption() {
+    let _g = shared();
+    let (p, _db) = seeded("content_state");
+    let state = Scratch::new("content-state", "");
+    std::fs::remove_file(state.path_str()).unwrap();
+    let args = [
+        "--checksum",
+        "--state-file",
+        state.path_str(),
+        "--warning-age",
+        "3600",
+    ];
+    let first = check(&p, &args);
+    first.assert_plugin_output();
+    assert_eq!(first.code, 0, "{first}");
+    assert_eq!(first.perf("content_oldest_age"), "0", "{first}");
+    assert!(
+        first.first_line().contains(" content_oldest_age=0s;3600;"),
+        "{first}"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.path_str()).unwrap()).unwrap();
+    let tables = saved["replicas"][replica_addr()].as_array().unwrap();
+    assert_eq!(tables.len(), 3, "{saved}");
+    assert!(tables.iter().all(|t| t["verified"].is_u64()), "{saved}");
+
+    std::fs::write(
+        state.path_str(),
+        "{\"format\": \"check_mysql_drift content st",
+    )
+    .unwrap();
+    let corrupt = check(&p, &args);
+    corrupt.assert_plugin_output();
+    assert_eq!(corrupt.code, 3, "{corrupt}");
+    assert!(
+        corrupt
+            .first_line()
+            .contains(&format!("state file {} is corrupt", state.path_str())),
+        "{corrupt}"
+    );
+    let kept = std::fs::read_to_string(state.path_str()).unwrap();
+    assert_eq!(kept, "{\"format\": \"check_mysql_drift content st");
+}
+
+/// Runs with too little time for every table go on in rotation, least
+/// recently verified first, and the age of the oldest verification says
+/// when coverage falls behind: after the first run, its verifications are
+/// made a day old; the next runs are WARNING (`--warning-age 3600`) until
+/// those tables are verified again, and all are within a few runs.
+#[test]
+fn short_runs_cover_everything_in_rotation() {
+    let _g = exclusive();
+    let p = fresh("content_rotation");
+    let db = format!("{p}_a");
+    let mut sql = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
+    for i in 0..12 {
+        sql.push(format!(
+            "CREATE TABLE t{i:02} (id INT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB"
+        ));
+        sql.push(format!(
+            "INSERT INTO t{i:02} SELECT seq, MD5(seq) FROM {}",
+            numbers(60_000)
+        ));
+    }
+    let refs: Vec<&str> = sql.iter().map(String::as_str).collect();
+    exec(Side::Primary, &refs);
+    sync();
+    let state = Scratch::new("content-rotation", "");
+    std::fs::remove_file(state.path_str()).unwrap();
+    let path = state.path_str();
+    let args = [
+        "--checksum=strong",
+        "--state-file",
+        path,
+        "-t",
+        "4",
+        "--connections",
+        "1",
+        "--warning-age",
+        "3600",
+    ];
+    let verified = || -> BTreeSet<String> {
+        let saved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let tables = saved["replicas"][replica_addr()]
+            .as_array()
+            .unwrap()
+            .clone();
+        let recent = tables
+            .iter()
+            .filter(|t| t["verified"].as_u64().is_some_and(|v| v > 1));
+        recent
+            .map(|t| t["table"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = check(&p, &args);
+    first.assert_plugin_output();
+    let covered = verified();
+    println!(
+        "run 1: {} of 12 tables verified; {}",
+        covered.len(),
+        first.first_line()
+    );
+    assert!(!covered.is_empty() && covered.len() < 12, "{first}");
+    assert_eq!(first.code, 0, "{first}");
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    for t in saved["replicas"][replica_addr()].as_array_mut().unwrap() {
+        if t["verified"].is_u64() {
+            t["verified"] = serde_json::json!(1);
+        }
+    }
+    std::fs::write(path, saved.to_string()).unwrap();
+    let mut codes = Vec::new();
+    for run in 2..=10 {
+        let r = check(&p, &args);
+        r.assert_plugin_output();
+        codes.push(r.code);
+        let now = verified();
+        println!(
+            "run {run}: {} of 12 tables verified; {}",
+            now.len(),
+            r.first_line()
+        );
+        if now.len() == 12 {
+            break;
+        }
+    }
+    assert_eq!(
+        verified().len(),
+        12,
+        "not all verified in 10 runs: {codes:?}"
+    );
+    assert_eq!(codes[0], 1, "a day-old verification is WARNING: {codes:?}");
+    let last = check(&p, &args);
+    assert_eq!(last.code, 0, "all verified within the hour: {last}");
+}
