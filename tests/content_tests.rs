@@ -15,7 +15,9 @@ struct Case {
 }
 
 /// Issue 9's seeded differences (and two more: column boundaries, and a
-/// table without a key), each in a table of its own.
+/// table without a key), each in a table of its own. The rows of c2 and of
+/// c3 are of equal length (their DOUBLEs are 2 and 4, 5 and 6): the same
+/// change to both is what CRC32 under XOR cancels.
 const CASES: &[Case] = &[
     Case {
         table: "c1_value_changed",
@@ -24,14 +26,14 @@ const CASES: &[Case] = &[
     },
     Case {
         table: "c2_same_change_two_rows",
-        drift: "UPDATE {t} SET s = CONCAT('W', SUBSTR(s, 2)) WHERE id IN (20, 21)",
-        keys: "id=20; id=21",
+        drift: "UPDATE {t} SET s = CONCAT('W', SUBSTR(s, 2)) WHERE id IN (14, 28)",
+        keys: "id=14; id=28",
     },
     Case {
         table: "c3_values_swapped",
-        drift: "UPDATE {t} SET s = CASE id WHEN 30 THEN 'value-00031' ELSE 'value-00030' END \
-                WHERE id IN (30, 31)",
-        keys: "id=30; id=31",
+        drift: "UPDATE {t} SET s = CASE id WHEN 35 THEN 'value-00042' ELSE 'value-00035' END \
+                WHERE id IN (35, 42)",
+        keys: "id=35; id=42",
     },
     Case {
         table: "c4_null_to_empty",
@@ -173,7 +175,7 @@ fn seeded_differences_are_all_found() {
         .expect("c3 in JSON");
     assert_eq!(
         swapped["content"]["located"]["keys"],
-        serde_json::json!(["id=30", "id=31"])
+        serde_json::json!(["id=35", "id=42"])
     );
 }
 
@@ -343,4 +345,85 @@ fn short_runs_cover_everything_in_rotation() {
     assert_eq!(codes[0], 1, "a day-old verification is WARNING: {codes:?}");
     let last = check(&p, &args);
     assert_eq!(last.code, 0, "all verified within the hour: {last}");
+}
+
+/// pt-table-checksum's answer for each table of `db`: DIFFS > 0.
+fn pt_table_checksum(db: &str) -> Option<Vec<(String, bool)>> {
+    let dsn = format!("h=127.0.0.1,P={},u=admin,p=admin-pw", primary_port());
+    exec(
+        Side::Primary,
+        &[
+            "CREATE DATABASE IF NOT EXISTS percona",
+            "CREATE TABLE IF NOT EXISTS percona.dsns (id INT AUTO_INCREMENT PRIMARY KEY, \
+             parent_id INT, dsn VARCHAR(255) NOT NULL)",
+            "DELETE FROM percona.dsns",
+            &format!(
+                "INSERT INTO percona.dsns (dsn) VALUES ('h=127.0.0.1,P={}')",
+                replica_port()
+            ),
+        ],
+    );
+    sync();
+    let recursion = format!("dsn=h=127.0.0.1,P={},D=percona,t=dsns", primary_port());
+    let out = std::process::Command::new("pt-table-checksum")
+        .args([&dsn, "--databases", db, "--recursion-method", &recursion])
+        .args([
+            "--no-check-replication-filters",
+            "--no-check-binlog-format",
+            "--no-version-check",
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows = text.lines().filter_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let table = f.last()?.strip_prefix(&format!("{db}."))?;
+        Some((table.to_string(), f.get(2)?.parse::<u64>().ok()? > 0))
+    });
+    Some(rows.collect())
+}
+
+/// The seeded case side by side with pt-table-checksum (Debian's
+/// percona-toolkit) over the same data: the plugin reports every
+/// difference; pt-table-checksum misses the same change made to two rows
+/// of equal length, which CRC32 under BIT_XOR cancels.
+#[test]
+fn side_by_side_with_pt_table_checksum() {
+    let _g = exclusive();
+    let p = fresh("content_pt");
+    let db = format!("{p}_a");
+    seed_cases(&db);
+    drift_cases(&db);
+    let run = check(&p, &["--checksum", "-vvv"]);
+    let Some(pt) = pt_table_checksum(&db) else {
+        println!("SKIPPED: pt-table-checksum is not installed (tests/servers.sh install)");
+        return;
+    };
+    println!("| difference (replica only) | check_mysql_drift --checksum | pt-table-checksum |");
+    println!("|---|---|---|");
+    let mut missed = Vec::new();
+    for (table, found) in &pt {
+        let ours = finding(&run, &db, table).is_some_and(|l| l.contains("content differs"));
+        let word = |f: bool| match (f, table == "unchanged") {
+            (false, true) => "no difference (right)",
+            (true, true) => "**false alarm**",
+            (true, false) => "found",
+            (false, false) => "**missed**",
+        };
+        println!("| {table} | {} | {} |", word(ours), word(*found));
+        if table == "unchanged" {
+            assert!(!ours, "a false alarm: {run}");
+        } else {
+            assert!(ours, "{table} not found: {run}");
+            if !found {
+                missed.push(table.as_str());
+            }
+        }
+    }
+    assert_eq!(pt.len(), 11, "pt-table-checksum's tables: {pt:?}");
+    assert_eq!(
+        missed,
+        ["c2_same_change_two_rows"],
+        "pt-table-checksum missed"
+    );
 }

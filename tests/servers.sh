@@ -34,10 +34,10 @@ log() { printf 'servers.sh: %s\n' "$*" >&2; }
 
 install_packages() {
   if command -v mariadbd >/dev/null && command -v mariadb >/dev/null && command -v mariadb-install-db >/dev/null &&
-    command -v openssl >/dev/null; then
+    command -v openssl >/dev/null && command -v pt-table-checksum >/dev/null; then
     return
   fi
-  log "installing mariadb-server, mariadb-client and openssl from Debian's packages"
+  log "installing mariadb-server, mariadb-client, openssl and percona-toolkit from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   # policy-rc.d keeps the package from starting the system service: we run our own.
@@ -47,7 +47,9 @@ install_packages() {
     chmod +x "$policy"
     created_policy=1
   fi
-  apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client openssl >/dev/null
+  # percona-toolkit: pt-table-checksum, side by side with --checksum.
+  apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client openssl \
+    percona-toolkit >/dev/null
   ((created_policy)) && rm -f "$policy"
   return 0
 }
