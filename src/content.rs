@@ -2,10 +2,10 @@
 //! the rows are cut into key ranges, and where two sides' hashes differ.
 //! Pure: the SQL text is built here and run by `snapshot::content`.
 //!
-//! The hash of a row is SHA1 over an unambiguous encoding of its stored
+//! The hash of a row is SHA1 (SHA-256 on MySQL) over an unambiguous encoding of its stored
 //! columns: each value as `LENGTH:bytes` (NULL as `N`, which no length
 //! starts with), large values (BLOB, TEXT, JSON, spatial) as their own
-//! SHA1. A range of rows hashes to its row count and the exact sum of the
+//! hash. A range of rows hashes to its row count and the exact sum of the
 //! first 64 bits of its rows' hashes: a sum of a non-linear hash, so that
 //! the same change made to two rows does not cancel as CRC32 under XOR
 //! does, and ranges add up to the table.
@@ -96,19 +96,37 @@ fn value_expr(c: &Column) -> String {
     }
 }
 
+/// The hash function: SHA1 where the server has it (MariaDB), SHA-256
+/// where it does not (MySQL 9 has no SHA1 nor MD5 any more). Both sides
+/// of a comparison are of one flavor, so they use the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HashFn {
+    Sha1,
+    Sha256,
+}
+
+impl HashFn {
+    fn of(self, expr: &str) -> String {
+        match self {
+            HashFn::Sha1 => format!("SHA1({expr})"),
+            HashFn::Sha256 => format!("SHA2({expr},256)"),
+        }
+    }
+}
+
 /// One column's part of the row encoding.
-fn encoded(c: &Column) -> String {
+fn encoded(c: &Column, f: HashFn) -> String {
     let v = value_expr(c);
     match class(&c.data_type) {
-        Class::Large => format!("IFNULL(SHA1({v}),'N')"),
+        Class::Large => format!("IFNULL({},'N')", f.of(&v)),
         _ => format!("IFNULL(CONCAT(LENGTH({v}),':',{v}),'N')"),
     }
 }
 
-/// The row's SHA1, in hex.
-pub(crate) fn row_hash(shape: &Shape) -> String {
-    let parts: Vec<String> = shape.columns.iter().map(encoded).collect();
-    format!("SHA1(CONCAT({}))", parts.join(","))
+/// The row's hash, in hex.
+pub(crate) fn row_hash(shape: &Shape, f: HashFn) -> String {
+    let parts: Vec<String> = shape.columns.iter().map(|c| encoded(c, f)).collect();
+    f.of(&format!("CONCAT({})", parts.join(",")))
 }
 
 /// `db`.`table`.
@@ -265,9 +283,15 @@ pub(crate) fn next_bound_sql(
 
 /// One statement hashing every range: `SELECT i, COUNT(*), SUM(..)` per
 /// range, `UNION ALL`.
-pub(crate) fn ranges_sql(db: &str, table: &str, shape: &Shape, ranges: &[KeyRange]) -> String {
+pub(crate) fn ranges_sql(
+    db: &str,
+    table: &str,
+    shape: &Shape,
+    ranges: &[KeyRange],
+    f: HashFn,
+) -> String {
     let name = table_name(db, table);
-    let hash = row_hash(shape);
+    let hash = row_hash(shape, f);
     let parts: Vec<String> = ranges
         .iter()
         .enumerate()
@@ -283,13 +307,19 @@ pub(crate) fn ranges_sql(db: &str, table: &str, shape: &Shape, ranges: &[KeyRang
 }
 
 /// Every row of a range with its hash: the key values, then the hash.
-pub(crate) fn rows_sql(db: &str, table: &str, shape: &Shape, range: &KeyRange) -> String {
+pub(crate) fn rows_sql(
+    db: &str,
+    table: &str,
+    shape: &Shape,
+    range: &KeyRange,
+    f: HashFn,
+) -> String {
     let key = shape.key.as_deref().unwrap_or_default();
     let cols: Vec<String> = key.iter().map(|&i| quote(&shape.columns[i].name)).collect();
     format!(
         "SELECT {}, LEFT({},16) FROM {}{}",
         cols.join(", "),
-        row_hash(shape),
+        row_hash(shape, f),
         table_name(db, table),
         range.filter(shape)
     )

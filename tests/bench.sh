@@ -4,6 +4,8 @@
 #   tests/bench.sh [1k] [10k] [11k] [50k]
 #   tests/bench.sh replicas [SHAPE]   three replicas in one run, against one
 #                                     replica and against three runs
+#   tests/bench.sh checksum           --checksum against pt-table-checksum over
+#                                     1,000 tables of 10,000 rows
 #   tests/bench.sh flavors [SHAPE]    the shape (default 11k) against MariaDB
 #                                     10.11, MariaDB 11 and MySQL (tests/flavors.sh)
 # "replicas" runs twice: with the servers sharing this machine's cores, then

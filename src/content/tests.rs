@@ -31,7 +31,7 @@ fn bound(s: &Shape, values: &[&str]) -> Bound {
 /// encode differently. FLOAT is widened to DOUBLE (exact text).
 #[test]
 fn the_row_encoding_is_unambiguous() {
-    let sql = row_hash(&shape(None));
+    let sql = row_hash(&shape(None), HashFn::Sha1);
     assert_eq!(
         sql,
         "SHA1(CONCAT(\
@@ -39,6 +39,15 @@ fn the_row_encoding_is_unambiguous() {
          IFNULL(CONCAT(LENGTH(CAST(`b``x` AS BINARY)),':',CAST(`b``x` AS BINARY)),'N'),\
          IFNULL(CONCAT(LENGTH(CAST((`f` + 0e0) AS BINARY)),':',CAST((`f` + 0e0) AS BINARY)),'N'),\
          IFNULL(SHA1(CAST(`doc` AS BINARY)),'N')))"
+    );
+    let mysql = row_hash(&shape(None), HashFn::Sha256);
+    assert!(
+        mysql.starts_with("SHA2(CONCAT(") && mysql.ends_with(",'N')),256)"),
+        "{mysql}"
+    );
+    assert!(
+        mysql.contains("IFNULL(SHA2(CAST(`doc` AS BINARY),256),'N')"),
+        "{mysql}"
     );
 }
 

@@ -2,10 +2,10 @@
 //! key-range bounds, range hashes and row hashes, inside the session's
 //! open snapshot. Only SELECT and CHECKSUM TABLE (which needs SELECT).
 
-use super::{mysql_message, Result, Session};
+use super::{mysql_message, Flavor, Result, Session};
 use crate::content::{
-    next_bound_sql, ranges_sql, rows_sql, table_name, Bound, Column, Digest, KeyRange, RowHashes,
-    Shape, SideContent,
+    next_bound_sql, ranges_sql, rows_sql, table_name, Bound, Column, Digest, HashFn, KeyRange,
+    RowHashes, Shape, SideContent,
 };
 use crate::model::{Key, Listing};
 use mysql::prelude::Queryable;
@@ -166,9 +166,13 @@ impl Session {
         ranges: &[KeyRange],
     ) -> Result<TableResult<SideContent>> {
         let (db, table) = (key.db(), key.table_name().unwrap_or_default());
-        let got = self
-            .conn
-            .query::<(usize, u64, String), _>(ranges_sql(db, table, shape, ranges));
+        let got = self.conn.query::<(usize, u64, String), _>(ranges_sql(
+            db,
+            table,
+            shape,
+            ranges,
+            self.hash_fn(),
+        ));
         self.table_level(
             key,
             got.map(|rows| {
@@ -194,9 +198,9 @@ impl Session {
         range: &KeyRange,
     ) -> Result<TableResult<RowHashes>> {
         let (db, table) = (key.db(), key.table_name().unwrap_or_default());
-        let got = self
-            .conn
-            .query::<mysql::Row, _>(rows_sql(db, table, shape, range));
+        let got =
+            self.conn
+                .query::<mysql::Row, _>(rows_sql(db, table, shape, range, self.hash_fn()));
         self.table_level(
             key,
             got.map(|rows| {
@@ -213,6 +217,13 @@ impl Session {
                     .collect())
             }),
         )
+    }
+
+    fn hash_fn(&self) -> HashFn {
+        match self.flavor {
+            Flavor::MariaDb => HashFn::Sha1,
+            Flavor::MySql => HashFn::Sha256,
+        }
     }
 
     /// A table's own error (privilege, dropped, corrupt) stays the
