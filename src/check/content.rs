@@ -57,12 +57,28 @@ const RANGES_PER_STATEMENT: usize = 4;
 /// One side's hashes so far, or why they cannot be had.
 type Side = TableResult<SideContent>;
 
+/// A table's digests on the primary and on each replica (by index).
+struct Sides {
+    primary: Side,
+    replicas: Vec<(usize, Side)>,
+}
+
 fn extend(side: &mut Side, more: Side) {
     match (side.as_mut(), more) {
         (Ok(have), Ok(more)) => have.digests.extend(more.digests),
         (Ok(_), Err(e)) => *side = Err(e),
         (Err(_), _) => {}
     }
+}
+
+/// What one table's content comparison in a lane works with.
+struct Hashing<'a> {
+    ctx: &'a Ctx<'a>,
+    dropouts: &'a Dropouts,
+    /// The aligned replicas that want the table.
+    replicas: &'a [usize],
+    method: Method,
+    what: String,
 }
 
 /// Hashes `table` on the primary and on `replicas` at once, and compares;
@@ -77,46 +93,77 @@ pub(super) fn compare_content(
     dropouts: &Dropouts,
     until: Instant,
 ) -> Result<Option<ContentReadings>> {
-    let method = method(ctx, lane, table, job, replicas);
     let key = &table.key;
-    let what = format!("hashing the content of {key}");
-    let ranges = match method {
-        Method::KeyRanges => {
-            match staged(ctx, &mut lane.primary, &what, |s| s.bounds(key, &job.shape))? {
-                Ok(bounds) => KeyRange::cut(bounds),
-                Err(e) => {
-                    let failed = |&j| (j, Err((Role::Primary, e.clone())));
-                    return Ok(Some(replicas.iter().map(failed).collect()));
-                }
-            }
-        }
-        _ => vec![KeyRange::WHOLE],
+    let h = Hashing {
+        ctx,
+        dropouts,
+        replicas,
+        method: method(ctx, lane, table, job, replicas),
+        what: format!("hashing the content of {key}"),
     };
+    let ranges = match h.method {
+        Method::KeyRanges => staged(ctx, &mut lane.primary, &h.what, |s| {
+            s.bounds(key, &job.shape)
+        })?
+        .map(KeyRange::cut),
+        _ => Ok(vec![KeyRange::WHOLE]),
+    };
+    let ranges = match ranges {
+        Ok(ranges) => ranges,
+        Err(e) => {
+            let failed = |&j| (j, Err((Role::Primary, e.clone())));
+            return Ok(Some(replicas.iter().map(failed).collect()));
+        }
+    };
+    let plan = Plan {
+        key,
+        shape: &job.shape,
+        ranges: &ranges,
+    };
+    let Some(sides) = hash_sides(&h, lane, &plan, until)? else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(sides.replicas.len());
+    for (j, mine) in sides
+        .replicas
+        .into_iter()
+        .filter(|(j, _)| !dropouts.is_out(*j))
+    {
+        let reading = match (&sides.primary, mine) {
+            (Err(e), _) => Err((Role::Primary, e.clone())),
+            (_, Err(e)) => Err((Role::Replica, e)),
+            (Ok(p), Ok(mine)) => Ok(judge_sides(&h, lane, j, &plan, job.locate, p, &mine)?),
+        };
+        out.push((j, reading));
+    }
+    Ok(Some(out))
+}
+
+/// Every range's digests on the primary and on each replica, a few ranges
+/// per statement, all servers at once; `None` when `until` passes first.
+fn hash_sides(h: &Hashing, lane: &mut Lane, plan: &Plan, until: Instant) -> Result<Option<Sides>> {
     let empty = || -> Side {
         Ok(SideContent {
             digests: Vec::new(),
         })
     };
     let mut p = empty();
-    let mut r: Vec<(usize, Side)> = replicas.iter().map(|&j| (j, empty())).collect();
-    for group in ranges.chunks(RANGES_PER_STATEMENT) {
+    let mut r: Vec<(usize, Side)> = h.replicas.iter().map(|&j| (j, empty())).collect();
+    for group in plan.ranges.chunks(RANGES_PER_STATEMENT) {
         if Instant::now() > until {
             return Ok(None);
         }
         let digest = |s: &mut Session| -> Result<Side> {
-            if method == Method::ChecksumTable {
-                let d = s.checksum_table(key)?;
-                return Ok(d.map(|d| SideContent { digests: vec![d] }));
-            }
-            s.hash_ranges(key, &job.shape, group)
+            staged(h.ctx, s, &h.what, |s| match h.method {
+                Method::ChecksumTable => Ok(s
+                    .checksum_table(plan.key)?
+                    .map(|d| SideContent { digests: vec![d] })),
+                _ => s.hash_ranges(plan.key, plan.shape, group),
+            })
         };
         let (got_p, got_r) = both(
-            || staged(ctx, &mut lane.primary, &what, digest),
-            || {
-                each_replica(&mut lane.replicas, replicas, dropouts, |_, s| {
-                    staged(ctx, s, &what, digest)
-                })
-            },
+            || digest(&mut lane.primary),
+            || each_replica(&mut lane.replicas, h.replicas, h.dropouts, |_, s| digest(s)),
         );
         extend(&mut p, got_p?);
         for (j, got) in got_r {
@@ -125,35 +172,33 @@ pub(super) fn compare_content(
             }
         }
     }
-    let mut out = Vec::with_capacity(r.len());
-    for (j, mine) in r.into_iter().filter(|(j, _)| !dropouts.is_out(*j)) {
-        let reading = match (&p, mine) {
-            (Err(e), _) => Err((Role::Primary, e.clone())),
-            (_, Err(e)) => Err((Role::Replica, e)),
-            (Ok(p), Ok(mine)) => {
-                let diff = differing(p, &mine);
-                let located = match (diff.is_empty(), job.locate) {
-                    (true, _) => None,
-                    (false, false) => Some(Located::default()),
-                    (false, true) => {
-                        let plan = Plan {
-                            key,
-                            shape: &job.shape,
-                            ranges: &ranges,
-                        };
-                        Some(locate(ctx, lane, j, &plan, &diff, dropouts)?)
-                    }
-                };
-                Ok(ContentReading {
-                    method,
-                    same: diff.is_empty(),
-                    located,
-                })
-            }
-        };
-        out.push((j, reading));
-    }
-    Ok(Some(out))
+    Ok(Some(Sides {
+        primary: p,
+        replicas: r,
+    }))
+}
+
+/// One replica's content against the primary's, located on a second look.
+fn judge_sides(
+    h: &Hashing,
+    lane: &mut Lane,
+    replica: usize,
+    plan: &Plan,
+    second_look: bool,
+    primary: &SideContent,
+    mine: &SideContent,
+) -> Result<ContentReading> {
+    let diff = differing(primary, mine);
+    let located = match (diff.is_empty(), second_look) {
+        (true, _) => None,
+        (false, false) => Some(Located::default()),
+        (false, true) => Some(locate(h.ctx, lane, replica, plan, &diff, h.dropouts)?),
+    };
+    Ok(ContentReading {
+        method: h.method,
+        same: diff.is_empty(),
+        located,
+    })
 }
 
 /// A table cut into key ranges.
