@@ -169,11 +169,13 @@ fn remember(state: &mut StateFile, cfg: &Config, tracked: &mut [Tracked], dropou
         .filter(|(j, _)| !dropouts.is_out(*j))
     {
         let c = &t.found.comparison;
-        let tables = c
-            .verdicts
-            .keys()
-            .filter(|k| !k.is_database())
-            .cloned()
+        // The tables whose content is compared at all (snapshots cover
+        // them): a MyISAM table must not age forever.
+        let tables = t
+            .listing
+            .iter()
+            .filter(|(k, info)| !k.is_database() && info.transactional && info.shape.is_some())
+            .map(|(k, _)| k.clone())
             .collect();
         let age = state.update(&cfg.replicas[j].address(), &tables, &c.content_checked, now);
         t.found.content_age = age;
