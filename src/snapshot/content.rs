@@ -15,12 +15,16 @@ use std::sync::Arc;
 /// A table-level failure (the table alone is unreadable), or the session's.
 pub(crate) type TableResult<T> = std::result::Result<T, String>;
 
-/// Columns of the tables of `only` (or of every schema), in order.
-const COLUMNS: &str = "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, LOWER(c.DATA_TYPE), \
-     c.COLLATION_NAME, c.COLUMN_TYPE, c.EXTRA, c.IS_NULLABLE, COALESCE(t.ENGINE, ''), \
-     COALESCE(t.ROW_FORMAT, '') \
-     FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
-     ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME";
+/// Columns, in order. Each `information_schema` table is read on its own,
+/// limited to the included schemas: joined, the server may fill one of
+/// them for every schema (opening every table of the server).
+const COLUMNS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, LOWER(DATA_TYPE), \
+     COLLATION_NAME, COLUMN_TYPE, EXTRA, IS_NULLABLE FROM information_schema.COLUMNS";
+
+/// Engines and row formats.
+const FORMATS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(ENGINE, ''), \
+     COALESCE(ROW_FORMAT, '') FROM information_schema.TABLES \
+     WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')";
 
 /// Unique keys, the primary key first.
 const UNIQUE_KEYS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, COLUMN_NAME \
@@ -30,6 +34,9 @@ const UNIQUE_KEYS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, COLUMN_N
 #[derive(Default)]
 struct Draft {
     shape: Shape,
+    /// Engine and row format, then every column's full type.
+    format: String,
+    columns_signature: String,
     not_null: Vec<bool>,
     /// Unique keys in the order read: name, columns.
     keys: Vec<(String, Vec<String>)>,
@@ -39,6 +46,7 @@ impl Draft {
     /// The primary key, else the first unique key of NOT NULL stored
     /// columns.
     fn finish(mut self) -> Shape {
+        self.shape.signature = format!("{}{}", self.format, self.columns_signature);
         let index_of = |name: &str| self.shape.columns.iter().position(|c| c.name == name);
         self.keys.sort_by_key(|(name, _)| name != "PRIMARY");
         self.shape.key = self.keys.iter().find_map(|(_, cols)| {
@@ -49,7 +57,7 @@ impl Draft {
     }
 }
 
-type Row10 = (
+type ColumnRow = (
     String,
     String,
     String,
@@ -58,39 +66,47 @@ type Row10 = (
     String,
     String,
     String,
-    String,
-    String,
 );
+
+/// Drafts by (database, table).
+type Drafts = BTreeMap<(String, String), Draft>;
+
+/// ` WHERE col IN (...)` (or ` AND ...` after a WHERE), or nothing.
+fn within(only: Option<&str>, joiner: &str, col: &str) -> String {
+    only.map_or(String::new(), |n| format!(" {joiner} {col} IN ({n})"))
+}
 
 impl Session {
     /// Reads the definition of every table of `out` (of the schemas of
-    /// `only`, when given).
+    /// `only`, when given): columns, engine and row format, unique keys.
     pub(super) fn shapes(&mut self, only: Option<&str>, out: &mut Listing) -> Result<()> {
-        let schemas = |col: &str| only.map_or(String::new(), |n| format!(" {col} IN ({n})"));
-        let columns = format!(
-            "{COLUMNS}{} ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION",
-            only.map_or(String::new(), |_| format!(
-                " WHERE{}",
-                schemas("c.TABLE_SCHEMA")
-            ))
-        );
-        let rows: Vec<Row10> = self
-            .conn
-            .query(columns)
-            .map_err(|e| self.err("reading table definitions", e))?;
-        let mut drafts: BTreeMap<(String, String), Draft> = BTreeMap::new();
-        for (db, table, name, data_type, collation, column_type, extra, nullable, engine, format) in
-            rows
-        {
-            let d = drafts.entry((db, table)).or_default();
-            if d.shape.signature.is_empty() {
-                d.shape.signature = format!("{engine}/{format}");
+        let mut drafts = self.columns(only)?;
+        self.formats(only, &mut drafts)?;
+        self.unique_keys(only, &mut drafts)?;
+        for ((db, table), draft) in drafts {
+            let key = Key::table(Arc::from(db.as_str()), table);
+            if let Some(info) = out.get_mut(&key) {
+                info.shape = Some(Arc::new(draft.finish()));
             }
-            let sig = format!(
-                ";{name}:{column_type}:{extra}:{}",
-                collation.as_deref().unwrap_or("")
-            );
-            d.shape.signature.push_str(&sig);
+        }
+        Ok(())
+    }
+
+    fn columns(&mut self, only: Option<&str>) -> Result<Drafts> {
+        let sql = format!(
+            "{COLUMNS}{} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION",
+            within(only, "WHERE", "TABLE_SCHEMA")
+        );
+        let rows: Vec<ColumnRow> = self
+            .conn
+            .query(sql)
+            .map_err(|e| self.err("reading table definitions", e))?;
+        let mut drafts = Drafts::new();
+        for (db, table, name, data_type, collation, column_type, extra, nullable) in rows {
+            let d = drafts.entry((db, table)).or_default();
+            let coll = collation.as_deref().unwrap_or("");
+            d.columns_signature
+                .push_str(&format!(";{name}:{column_type}:{extra}:{coll}"));
             if extra.to_ascii_uppercase().contains("VIRTUAL") {
                 continue;
             }
@@ -101,16 +117,31 @@ impl Session {
                 collation,
             });
         }
-        let keys = format!(
+        Ok(drafts)
+    }
+
+    fn formats(&mut self, only: Option<&str>, drafts: &mut Drafts) -> Result<()> {
+        let sql = format!("{FORMATS}{}", within(only, "AND", "TABLE_SCHEMA"));
+        let rows: Vec<(String, String, String, String)> = self
+            .conn
+            .query(sql)
+            .map_err(|e| self.err("reading table formats", e))?;
+        for (db, table, engine, format) in rows {
+            if let Some(d) = drafts.get_mut(&(db, table)) {
+                d.format = format!("{engine}/{format}");
+            }
+        }
+        Ok(())
+    }
+
+    fn unique_keys(&mut self, only: Option<&str>, drafts: &mut Drafts) -> Result<()> {
+        let sql = format!(
             "{UNIQUE_KEYS}{} ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
-            only.map_or(String::new(), |_| format!(
-                " AND{}",
-                schemas("TABLE_SCHEMA")
-            ))
+            within(only, "AND", "TABLE_SCHEMA")
         );
         let rows: Vec<(String, String, String, String)> = self
             .conn
-            .query(keys)
+            .query(sql)
             .map_err(|e| self.err("reading table keys", e))?;
         for (db, table, index, column) in rows {
             let Some(d) = drafts.get_mut(&(db, table)) else {
@@ -119,12 +150,6 @@ impl Session {
             match d.keys.last_mut() {
                 Some((name, cols)) if *name == index => cols.push(column),
                 _ => d.keys.push((index, vec![column])),
-            }
-        }
-        for ((db, table), draft) in drafts {
-            let key = Key::table(Arc::from(db.as_str()), table);
-            if let Some(info) = out.get_mut(&key) {
-                info.shape = Some(Arc::new(draft.finish()));
             }
         }
         Ok(())
