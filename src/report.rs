@@ -759,7 +759,13 @@ fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
         .verdicts
         .iter()
         .filter_map(|(k, v)| match v {
-            Verdict::Match(how) => Some(format!("{k}: match, {}", how_words(*how))),
+            Verdict::Match(how) => {
+                let content = match found.comparison.content_checked.contains(k) {
+                    true => ", content included",
+                    false => "",
+                };
+                Some(format!("{k}: match, {}{content}", how_words(*how)))
+            }
             _ => None,
         })
         .collect()
