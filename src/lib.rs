@@ -57,6 +57,23 @@ pub fn run(args: Vec<OsString>, env_password: Option<String>) -> Answer {
     report.answer(cfg.output)
 }
 
+/// Clap's error in one line: its first line, with the indented lines that
+/// complete it when it ends in a colon ("required arguments were not
+/// provided:" and the arguments below it).
+fn clap_message(rendered: &str) -> String {
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or("invalid arguments");
+    let mut message = first.trim_start_matches("error: ").to_string();
+    if message.ends_with(':') {
+        let more: Vec<&str> = lines
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        message = format!("{message} {}", more.join(", "));
+    }
+    message
+}
+
 /// Why there are no settings to run with.
 enum Settings {
     /// `--help` or `--version`: an answer of its own.
@@ -81,12 +98,31 @@ fn settings(
             });
         }
         let rendered = e.render().to_string();
-        let first = rendered.lines().next().unwrap_or("invalid arguments");
-        let first = first.trim_start_matches("error: ");
         Settings::Failed(Failure::unknown(format!(
-            "invalid arguments: {first} (see --help)"
+            "invalid arguments: {} (see --help)",
+            clap_message(&rendered)
         )))
     })?;
     *format = cli.output.unwrap_or(*format);
     Config::resolve(cli, env_password).map_err(|e| Settings::Failed(e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clap_message;
+
+    #[test]
+    fn a_clap_error_in_one_line() {
+        let missing = "error: the following required arguments were not provided:\n  \
+                       --checksum[=<METHOD>]\n\nUsage: check_mysql_drift --checksum[=<METHOD>]\n";
+        assert_eq!(
+            clap_message(missing),
+            "the following required arguments were not provided: --checksum[=<METHOD>]"
+        );
+        let unexpected = "error: unexpected argument '--bogus' found\n\n  tip: ...\n";
+        assert_eq!(
+            clap_message(unexpected),
+            "unexpected argument '--bogus' found"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::config::{Config, Filter, Server};
 use crate::consistency::{parse_gtids, Gtid, GtidPos};
-use crate::content::quote;
+use crate::content::table_name;
 use crate::model::{Key, Listing, Role, TableCount, TableInfo};
 use crate::plugin::Failure;
 use mysql::prelude::Queryable;
@@ -30,9 +30,6 @@ pub struct Session {
     /// Which of its server's connections this is.
     pub index: usize,
     pub flavor: Flavor,
-    /// `@@version`, read when content is compared (`CHECKSUM TABLE` is
-    /// trusted only between equal versions); empty otherwise.
-    pub version: String,
 }
 
 /// A string literal whatever the sql_mode (no reliance on backslash
@@ -199,7 +196,6 @@ impl Session {
             server: server.clone(),
             index,
             flavor,
-            version: String::new(),
         };
         // Told before the first statement, so that a timeout can kill it.
         connected(server.slot, s.conn.connection_id());
@@ -223,13 +219,6 @@ impl Session {
         s.conn
             .query_drop(&setup)
             .map_err(|e| s.err("setting up the session", e))?;
-        if cfg.checksum.is_some() {
-            let version: Option<String> = s
-                .conn
-                .query_first("SELECT @@version")
-                .map_err(|e| s.err("reading its version", e))?;
-            s.version = version.unwrap_or_default();
-        }
         Ok(s)
     }
 
@@ -856,17 +845,18 @@ fn counts_from(tables: &[&Key], rows: Vec<mysql::Row>) -> Vec<TableCount> {
         .collect()
 }
 
+/// `db`.`table`, quoted.
+fn qualified(key: &Key) -> String {
+    table_name(key.db(), key.table_name().unwrap_or_default())
+}
+
 fn count_sql(tables: &[&Key]) -> String {
     let mut sql = String::with_capacity(tables.len() * 64);
     for (i, k) in tables.iter().enumerate() {
         if i > 0 {
             sql.push_str(" UNION ALL ");
         }
-        sql.push_str(&format!(
-            "SELECT {i}, COUNT(*) FROM {}.{}",
-            quote(k.db()),
-            quote(k.table_name().unwrap_or_default())
-        ));
+        sql.push_str(&format!("SELECT {i}, COUNT(*) FROM {}", qualified(k)));
     }
     sql
 }
@@ -959,6 +949,7 @@ pub fn kill_connections(cfg: &Config, server: &Server, ids: &[u32]) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::content::quote;
 
     #[test]
     fn quoting_doubles_backticks() {

@@ -26,9 +26,7 @@ fn seed_load_schema(db: &str) {
             numbers(200)
         ));
     }
-    let refs: Vec<&str> = stmts.iter().map(String::as_str).collect();
-    exec(Side::Primary, &refs);
-    sync();
+    replicated(&stmts);
 }
 
 /// A fresh prefix for one test and its database of loadable tables.

@@ -89,16 +89,24 @@ fn kinds(t: &str, key: &str) -> Vec<String> {
     ]
 }
 
+/// Creates `db` and makes it the current one (with room for the MySQL
+/// numbers table's recursion).
+fn database(db: &str) -> Vec<String> {
+    let mut sql = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
+    if flavor() == Flavor::MySql {
+        sql.push("SET SESSION cte_max_recursion_depth = 100000".into());
+    }
+    sql
+}
+
 /// The seeded tables in `db` (with `unchanged` and `no_key`), replicated.
 fn seed_cases(db: &str) {
-    let mut sql = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
+    let mut sql = database(db);
     for c in CASES.iter().map(|c| c.table).chain(["unchanged"]) {
         sql.extend(kinds(&format!("`{db}`.{c}"), " PRIMARY KEY"));
     }
     sql.extend(kinds(&format!("`{db}`.no_key"), ""));
-    let refs: Vec<&str> = sql.iter().map(String::as_str).collect();
-    exec(Side::Primary, &refs);
-    sync();
+    replicated(&sql);
 }
 
 fn drift_cases(db: &str) {
@@ -185,11 +193,9 @@ fn another_row_format_is_no_alarm() {
     let p = fresh("content_rowfmt");
     let db = format!("{p}_a");
     let t = format!("`{db}`.t");
-    let mut sql = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
+    let mut sql = database(&db);
     sql.extend(kinds(&t, " PRIMARY KEY"));
-    let refs: Vec<&str> = sql.iter().map(String::as_str).collect();
-    exec(Side::Primary, &refs);
-    sync();
+    replicated(&sql);
     on_replica_only(&[&format!("ALTER TABLE {t} ROW_FORMAT=COMPACT")]);
     let sums: Vec<(String, u64)> = [Side::Primary, Side::Replica]
         .iter()
@@ -294,10 +300,7 @@ fn short_runs_cover_everything_in_rotation() {
     let _g = exclusive();
     let p = fresh("content_rotation");
     let db = format!("{p}_a");
-    let mut sql = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
-    if flavor() == Flavor::MySql {
-        sql.push("SET SESSION cte_max_recursion_depth = 100000".into());
-    }
+    let mut sql = database(&db);
     for i in 0..12 {
         sql.push(format!(
             "CREATE TABLE t{i:02} (id INT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB"
@@ -307,9 +310,7 @@ fn short_runs_cover_everything_in_rotation() {
             numbers(60_000)
         ));
     }
-    let refs: Vec<&str> = sql.iter().map(String::as_str).collect();
-    exec(Side::Primary, &refs);
-    sync();
+    replicated(&sql);
     let state = Scratch::new("content-rotation", "");
     let path = state.path_str();
     let args = |t: &'static str| {

@@ -23,8 +23,9 @@ const FAST_MAX_ROWS: u64 = 1_000_000;
 pub(super) struct ContentJob {
     /// The primary's definition of the table.
     pub(super) shape: Arc<Shape>,
-    /// The replicas whose definition is the primary's, to the byte.
-    pub(super) same_shape: Vec<usize>,
+    /// The replicas where `CHECKSUM TABLE` is trusted: the primary's
+    /// version, and the table's definition the primary's to the byte.
+    pub(super) trusted: Vec<usize>,
     /// A second look after a difference: by key ranges, narrowed down.
     pub(super) locate: bool,
 }
@@ -33,14 +34,9 @@ pub(super) struct ContentJob {
 pub(super) type ContentReadings = Vec<(usize, std::result::Result<ContentReading, (Role, String)>)>;
 
 /// How one table is hashed in this lane.
-fn method(ctx: &Ctx, lane: &Lane, table: &Table, job: &ContentJob, replicas: &[usize]) -> Method {
+fn method(ctx: &Ctx, table: &Table, job: &ContentJob, replicas: &[usize]) -> Method {
     let fast_allowed = ctx.cfg.checksum.as_ref().is_some_and(|c| c.fast);
-    let trusted = replicas.iter().all(|&j| {
-        job.same_shape.contains(&j)
-            && lane.replicas[j]
-                .as_ref()
-                .is_some_and(|s| !s.version.is_empty() && s.version == lane.primary.version)
-    });
+    let trusted = replicas.iter().all(|j| job.trusted.contains(j));
     let keyed = job.shape.key.is_some();
     if fast_allowed && trusted && !job.locate && table.estimated_rows <= FAST_MAX_ROWS {
         Method::ChecksumTable
@@ -98,7 +94,7 @@ pub(super) fn compare_content(
         ctx,
         dropouts,
         replicas,
-        method: method(ctx, lane, table, job, replicas),
+        method: method(ctx, table, job, replicas),
         what: format!("hashing the content of {key}"),
     };
     let ranges = match h.method {

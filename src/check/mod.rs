@@ -100,6 +100,7 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
     let Vetted {
         placement,
         versions,
+        same_version,
     } = vet(&ctx, &mut lanes[0], &dropouts)?;
     let mut tracked: Vec<Tracked> = cfg.replicas.iter().map(|_| Tracked::default()).collect();
     let mut run = RunState {
@@ -108,6 +109,7 @@ pub fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> 
         align_tries: 0,
         rounds: 0,
         rotation: state.as_ref().map(|s| rotation(s, cfg)).unwrap_or_default(),
+        same_version,
     };
     loop {
         let active: Vec<usize> = (0..tracked.len())
@@ -197,6 +199,8 @@ struct RunState {
     rounds: usize,
     /// `--state-file`: when each table's content was last verified.
     rotation: BTreeMap<Key, u64>,
+    /// The replicas of the primary's very version.
+    same_version: Vec<usize>,
 }
 
 /// Takes one round's readings of a replica in; on the last round what is
@@ -284,7 +288,7 @@ fn read_round(
     if relist {
         run.primary = relist_all(ctx, &mut lanes[0], active, &mut listings, dropouts)?;
     }
-    let content = ctx.cfg.checksum.is_some();
+    let content = ctx.cfg.checksum.is_some().then_some(&run.same_version[..]);
     let mut tables = to_count(&run.primary, &listings, tracked, dropouts, content);
     if !run.rotation.is_empty() {
         // Stable: among tables verified at the same time, biggest first.
@@ -355,7 +359,8 @@ fn to_count(
     listings: &BTreeMap<usize, Arc<Listing>>,
     tracked: &[Tracked],
     dropouts: &Dropouts,
-    content: bool,
+    // With content: the replicas of the primary's version.
+    content: Option<&[usize]>,
 ) -> Vec<Table> {
     let mut tables: BTreeMap<&Key, Table> = BTreeMap::new();
     for (&j, replica) in listings.iter().filter(|(j, _)| !dropouts.is_out(**j)) {
@@ -367,26 +372,30 @@ fn to_count(
             let (Some(p), Some(r)) = (primary.get(key), replica.get(key)) else {
                 continue;
             };
-            let table = tables.entry(key).or_insert_with(|| Table {
-                key: key.clone(),
-                transactional: p.transactional,
-                estimated_rows: p.estimated_rows,
-                wanted_by: Vec::new(),
-                content: p.shape.clone().filter(|_| content).map(|shape| ContentJob {
-                    shape,
-                    same_shape: Vec::new(),
-                    locate: false,
-                }),
-            });
+            let table =
+                tables.entry(key).or_insert_with(|| Table {
+                    key: key.clone(),
+                    transactional: p.transactional,
+                    estimated_rows: p.estimated_rows,
+                    wanted_by: Vec::new(),
+                    content: p.shape.clone().filter(|_| content.is_some()).map(|shape| {
+                        ContentJob {
+                            shape,
+                            trusted: Vec::new(),
+                            locate: false,
+                        }
+                    }),
+                });
             // Snapshots cover a table only where every side has it so.
             table.transactional &= r.transactional;
             table.wanted_by.push(j);
             if let Some(job) = &mut table.content {
-                if r.shape
+                let same_shape = r
+                    .shape
                     .as_ref()
-                    .is_some_and(|s| s.signature == job.shape.signature)
-                {
-                    job.same_shape.push(j);
+                    .is_some_and(|s| s.signature == job.shape.signature);
+                if same_shape && content.is_some_and(|same| same.contains(&j)) {
+                    job.trusted.push(j);
                 }
                 job.locate |= tracked[j].found.comparison.is_suspected(key);
             }

@@ -203,9 +203,15 @@ pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<Vet
         let version = version.map_or("no answer", |(_, r)| r.version.as_str());
         format!("{server}: {version}")
     }));
+    let same_version = replicas
+        .iter()
+        .filter(|(_, r)| r.version == p.version)
+        .map(|(j, _)| *j)
+        .collect();
     Ok(Vetted {
         placement,
         versions,
+        same_version,
     })
 }
 
@@ -214,6 +220,9 @@ pub(super) struct Vetted {
     pub(super) placement: Placement,
     /// Each server reached: `primary HOST:PORT: MySQL 9.7.4`.
     pub(super) versions: Vec<String>,
+    /// The replicas of the primary's very version (`CHECKSUM TABLE` is
+    /// trusted only between them).
+    pub(super) same_version: Vec<usize>,
 }
 
 /// Replication not running takes the replica out: the counts of a stopped

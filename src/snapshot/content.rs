@@ -2,10 +2,10 @@
 //! key-range bounds, range hashes and row hashes, inside the session's
 //! open snapshot. Only SELECT and CHECKSUM TABLE (which needs SELECT).
 
-use super::{mysql_message, Flavor, Result, Session};
+use super::{mysql_message, qualified, Flavor, Result, Session};
 use crate::content::{
-    next_bound_sql, ranges_sql, rows_sql, table_name, Bound, Column, Digest, HashFn, KeyRange,
-    RowHashes, Shape, SideContent,
+    next_bound_sql, ranges_sql, rows_sql, Bound, Column, Digest, HashFn, KeyRange, RowHashes,
+    Shape, SideContent,
 };
 use crate::model::{Key, Listing};
 use mysql::prelude::Queryable;
@@ -157,7 +157,7 @@ impl Session {
 
     /// `CHECKSUM TABLE` of `key` in the open snapshot.
     pub(crate) fn checksum_table(&mut self, key: &Key) -> Result<TableResult<Digest>> {
-        let sql = format!("CHECKSUM TABLE {}", name(key));
+        let sql = format!("CHECKSUM TABLE {}", qualified(key));
         let got = self.conn.query_first::<(String, Option<u64>), _>(sql);
         self.table_level(
             key,
@@ -264,10 +264,6 @@ impl Session {
             Err(e) => Err(self.err(&format!("reading the content of {key}"), e)),
         }
     }
-}
-
-fn name(key: &Key) -> String {
-    table_name(key.db(), key.table_name().unwrap_or_default())
 }
 
 /// The columns of a text-protocol row as bytes (NULL as empty: keys are

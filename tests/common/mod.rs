@@ -174,6 +174,13 @@ impl WriteLock {
     }
 }
 
+/// Statements made on the primary, then replicated everywhere.
+pub fn replicated(statements: &[String]) {
+    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    exec(Side::Primary, &refs);
+    sync();
+}
+
 /// Statements on the replica alone: not written to its binary log, which
 /// is how drift happens (a write on the replica, a skipped event).
 pub fn on_replica_only(statements: &[&str]) {
@@ -575,9 +582,7 @@ pub fn account(user: &str, require: &str, grants: &[&str]) {
         format!("ALTER USER '{user}'@'%' IDENTIFIED BY 'pw-{user}' {require}"),
     ];
     statements.extend(grants.iter().map(|g| format!("GRANT {g} TO '{user}'@'%'")));
-    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
-    exec(Side::Primary, &refs);
-    sync();
+    replicated(&statements);
 }
 
 /// As an account made by `account` or `own_monitor`.
