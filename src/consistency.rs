@@ -334,6 +334,9 @@ pub struct Evidence {
     pub positioned: bool,
     /// The content was compared in the same snapshots and differs.
     pub content_differs: bool,
+    /// An earlier snapshot set at one position showed a difference too,
+    /// with nothing equal seen since.
+    pub differed_before: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,10 +359,12 @@ pub enum Judgement {
     Pending,
 }
 
+/// The whole verdict rule for one table's evidence of one round.
 pub fn judge(e: &Evidence) -> Judgement {
     let equal = e.primary == e.replica && !e.content_differs;
     match (e.same_point, e.positioned, equal) {
         (true, _, true) => Judgement::Match(How::SamePoint),
+        (true, _, false) if e.differed_before => Judgement::Drift(How::SamePoint),
         (true, _, false) => Judgement::Suspect,
         (false, false, true) => Judgement::Match(How::Unpositioned),
         _ => Judgement::Pending,

@@ -1,28 +1,30 @@
-//! check_mysql_drift: compares the row counts of every table between a
-//! MariaDB/MySQL primary and its replica, at comparable replication
-//! positions, as a Nagios/Icinga/NRPE/Zabbix plugin.
+//! check_mysql_drift: compares the row counts (and, with `--checksum`, the
+//! content) of every table between a MariaDB/MySQL primary and its
+//! replicas, at comparable replication positions, as a
+//! Nagios/Icinga/NRPE/Zabbix plugin.
 //!
 //! One run: `main` → `config` (argv, option files, validated settings) →
-//! `check` (the servers, read by `snapshot`, judged by `compare` and
+//! `check` (the servers, read by `server`, judged by `compare` and
 //! `consistency`) → `report` (one value, rendered as text, JSON or a
 //! number) → `answer` (printed once, then the exit code).
 
+mod activity;
 mod answer;
 mod check;
 mod cli;
 mod compare;
 mod config;
 mod consistency;
-mod content;
 mod model;
+mod outcome;
 mod plugin;
 mod report;
-mod snapshot;
+mod rowhash;
+mod server;
 
-pub use answer::deliver;
-pub use report::Answer;
+pub use answer::{deliver, Answer};
 
-use crate::answer::{Registry, Stage};
+use crate::activity::{Registry, Stage};
 use crate::cli::{Cli, OutputFormat};
 use crate::config::Config;
 use crate::plugin::{Failure, State};
@@ -41,20 +43,35 @@ pub fn run(args: Vec<OsString>, env_password: Option<String>) -> Answer {
     // Known before anything can fail, so that every answer, argument
     // errors included, comes in the format asked for.
     let mut format = cli::requested_format(&args);
-    answer::on_panic_answer_in(format);
+    answer::on_panic(move |message| report::failure(format, State::Unknown, message));
     let cfg = match settings(args, env_password, &mut format) {
         Ok(cfg) => Arc::new(cfg),
         Err(Settings::Shown(answer)) => return answer,
-        Err(Settings::Failed(f)) => return Answer::failure(format, f.state, &f.message),
+        Err(Settings::Failed(f)) => return report::failure(format, f.state, &f.message),
     };
     let stage = Arc::new(Stage::default());
     let registry = Arc::new(Registry::default());
-    answer::start_watchdog(cfg.clone(), stage.clone(), registry.clone());
+    let (c, s, r) = (cfg.clone(), stage.clone(), registry.clone());
+    answer::start_watchdog(cfg.timeout, move || timed_out(&c, &s, &r));
     let report = match check::run(&cfg, &stage, &registry) {
         Ok(outcome) => Report::from_outcome(&outcome, &cfg),
         Err(f) => Report::failure(f.state, &f.message),
     };
-    report.answer(cfg.output)
+    report::render(&report, cfg.output)
+}
+
+/// `-t` ran out: UNKNOWN naming what each connection was doing, after
+/// killing the plugin's queries on every server. The stages are read
+/// first: the kills move the threads on (a replica's failure does not stop
+/// the others).
+fn timed_out(cfg: &Arc<Config>, stage: &Stage, registry: &Registry) -> Answer {
+    let message = format!(
+        "timeout after {}s while {}",
+        cfg.timeout.as_secs_f64(),
+        stage.describe(cfg)
+    );
+    server::kill_ours(cfg, registry);
+    report::failure(cfg.output, State::Unknown, &message)
 }
 
 /// Clap's error in one line: its first line, with the indented lines that

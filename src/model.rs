@@ -3,7 +3,7 @@
 //! that talks to a server.
 
 use crate::consistency::GtidPos;
-use crate::content::{ContentReading, Shape};
+use crate::rowhash::{ContentReading, Shape};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -23,6 +23,53 @@ impl Role {
             Role::Replica => "replica",
         }
     }
+}
+
+/// One replica of the run, by its place in the order given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReplicaId(usize);
+
+impl ReplicaId {
+    /// The replicas of a run of `count`, in the order given.
+    pub fn all(count: usize) -> impl Iterator<Item = ReplicaId> {
+        (0..count).map(ReplicaId)
+    }
+
+    /// Its place in the order given, from 0: for the run's per-replica
+    /// vectors.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// A server of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Primary,
+    Replica(ReplicaId),
+}
+
+impl Slot {
+    pub fn role(self) -> Role {
+        match self {
+            Slot::Primary => Role::Primary,
+            Slot::Replica(_) => Role::Replica,
+        }
+    }
+}
+
+/// Why one side could not be read: which side, and the server's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideError {
+    pub side: Role,
+    pub message: String,
+}
+
+/// A first look at something, or a look again after an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    First,
+    Again,
 }
 
 /// A database, or a table of one. Shared strings: a key is held by
@@ -131,7 +178,7 @@ pub struct Reading {
     pub at: Option<GtidPos>,
     /// The content compared in the same snapshots (`--checksum`), or why
     /// it could not be read; `None`: not compared in this round.
-    pub content: Option<Result<ContentReading, (Role, String)>>,
+    pub content: Option<Result<ContentReading, SideError>>,
 }
 
 /// What one round read: both listings, and the tables read on both sides.

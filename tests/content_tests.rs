@@ -1,9 +1,7 @@
 //! `--checksum` against the real pair: content drift at equal row counts,
 //! found read-only and located, with no false alarm; the state file.
 
-mod common;
-
-use common::*;
+use support::*;
 
 /// One case of the seeded comparison: a table, what is done to it on the
 /// replica alone, and the key values that must be named.
@@ -13,8 +11,8 @@ struct Case {
     keys: &'static str,
 }
 
-/// Issue 9's seeded differences (and two more: column boundaries, and a
-/// table without a key), each in a table of its own. The rows of c2 and of
+/// The seeded content differences, a column boundary and a table without
+/// a key among them, each in a table of its own. The rows of c2 and of
 /// c3 are of equal length (their DOUBLEs are 2 and 4, 5 and 6): the same
 /// change to both is what CRC32 under XOR cancels.
 const CASES: &[Case] = &[
@@ -138,21 +136,21 @@ fn seeded_differences_are_all_found() {
     let db = format!("{p}_a");
     seed_cases(&db);
     exec(Side::Replica, &["SET GLOBAL time_zone = '+05:00'"]);
-    let healthy = check(&p, &["--checksum"]);
-    let strong_healthy = check(&p, &["--checksum=strong"]);
+    let healthy = check(&p).args(&["--checksum"]).run();
+    let strong_healthy = check(&p).args(&["--checksum=strong"]).run();
     exec(Side::Replica, &["SET GLOBAL time_zone = SYSTEM"]);
     for run in [&healthy, &strong_healthy] {
         run.assert_plugin_output();
-        assert_eq!(run.code, 0, "{run}");
+        run.assert_state(State::Ok);
         assert!(run.first_line().contains("11 of 11 tables match"), "{run}");
         assert_eq!(run.perf("content_compared"), "11", "{run}");
         assert_eq!(run.perf("content_coverage"), "100%", "{run}");
     }
     drift_cases(&db);
     for method in ["--checksum", "--checksum=strong"] {
-        let run = check(&p, &[method, "-vvv"]);
+        let run = check(&p).args(&[method, "-vvv"]).run();
         run.assert_plugin_output();
-        assert_eq!(run.code, 2, "{run}");
+        run.assert_state(State::Critical);
         assert!(
             run.first_line().contains("10 of 11 tables differ"),
             "{method}: {run}"
@@ -170,7 +168,7 @@ fn seeded_differences_are_all_found() {
         let matched = ": match, compared at one replication position, content included";
         assert!(unchanged.ends_with(matched), "{run}");
     }
-    let json = check(&p, &["--checksum", "--output", "json"]);
+    let json = check(&p).args(&["--checksum", "--output", "json"]).run();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     let swapped = v["findings"]
         .as_array()
@@ -202,9 +200,9 @@ fn another_row_format_is_no_alarm() {
         .map(|&s| query_one(s, &format!("CHECKSUM TABLE {t}")))
         .collect();
     println!("CHECKSUM TABLE, DYNAMIC on the primary and COMPACT on the replica: {sums:?}");
-    let run = check(&p, &["--checksum", "-vvv"]);
+    let run = check(&p).args(&["--checksum", "-vvv"]).run();
     run.assert_plugin_output();
-    assert_eq!(run.code, 0, "{run}");
+    run.assert_state(State::Ok);
     assert_eq!(run.perf("content_compared"), "1", "{run}");
 }
 
@@ -224,9 +222,9 @@ fn the_state_file_rotates_and_refuses_corruption() {
         "--warning-age",
         "3600",
     ];
-    let first = check(&p, &args);
+    let first = check(&p).args(&args).run();
     first.assert_plugin_output();
-    assert_eq!(first.code, 0, "{first}");
+    first.assert_state(State::Ok);
     assert_eq!(first.perf("content_oldest_age"), "0", "{first}");
     assert!(
         first.first_line().contains(" content_oldest_age=0s;3600;"),
@@ -243,9 +241,9 @@ fn the_state_file_rotates_and_refuses_corruption() {
         "{\"format\": \"check_mysql_drift content st",
     )
     .unwrap();
-    let corrupt = check(&p, &args);
+    let corrupt = check(&p).args(&args).run();
     corrupt.assert_plugin_output();
-    assert_eq!(corrupt.code, 3, "{corrupt}");
+    corrupt.assert_state(State::Unknown);
     assert!(
         corrupt
             .first_line()
@@ -295,10 +293,9 @@ fn age_state(path: &str) {
 /// day old, and each further run must be WARNING (`--warning-age 3600`)
 /// exactly while some table's last verification is still that old, until
 /// all are verified again.
-#[test]
-fn short_runs_cover_everything_in_rotation() {
-    let _g = exclusive();
-    let p = fresh("content_rotation");
+/// 12 tables of 60,000 rows in a fresh database of prefix `name`.
+fn rotation_tables(name: &str) -> String {
+    let p = fresh(name);
     let db = format!("{p}_a");
     let mut sql = database(&db);
     for i in 0..12 {
@@ -311,26 +308,29 @@ fn short_runs_cover_everything_in_rotation() {
         ));
     }
     replicated(&sql);
-    let state = Scratch::new("content-rotation", "");
-    let path = state.path_str();
-    let args = |t: &'static str| {
-        let base = [
-            "--checksum=strong",
-            "--state-file",
-            path,
-            "--connections",
-            "1",
-        ];
-        [&base[..], &["-t", t, "--warning-age", "3600"]].concat()
-    };
-    // Warm the caches once, so that the runs below take alike.
-    check(&p, &["--checksum=strong"]).assert_plugin_output();
-    let mut chosen = None;
+    p
+}
+
+/// The arguments of a rotating run with state file `path` and `-t t`.
+fn rotation_args<'a>(path: &'a str, t: &'a str) -> Vec<&'a str> {
+    let base = [
+        "--checksum=strong",
+        "--state-file",
+        path,
+        "--connections",
+        "1",
+    ];
+    [&base[..], &["-t", t, "--warning-age", "3600"]].concat()
+}
+
+/// The first `-t` (of a falling list) at which one run from a fresh state
+/// file verifies some tables, but at most 6 of 12.
+fn partial_budget(p: &str, path: &str) -> &'static str {
     for t in ["4", "3", "2", "1.5", "1", "0.8", "0.6"] {
         let _ = std::fs::remove_file(path);
-        let first = check(&p, &args(t));
+        let first = check(p).args(&rotation_args(path, t)).run();
         first.assert_plugin_output();
-        assert_eq!(first.code, 0, "{first}");
+        first.assert_state(State::Ok);
         let covered = rotation_state(path)
             .iter()
             .filter(|(_, v)| v.is_some())
@@ -338,15 +338,28 @@ fn short_runs_cover_everything_in_rotation() {
         println!("-t {t}: the first run verified {covered} of 12 tables");
         // At most 6: a margin, so that the next run does not cover all.
         if (1..=6).contains(&covered) {
-            chosen = Some(t);
-            break;
+            return t;
         }
     }
-    let t = chosen.expect("no -t at which one run covers part of the tables");
+    panic!("no -t at which one run covers part of the tables");
+}
+
+#[test]
+fn short_runs_cover_everything_in_rotation() {
+    let _g = exclusive();
+    let p = rotation_tables("content_rotation");
+    let state = Scratch::new("content-rotation", "");
+    let path = state.path_str();
+    // Warm the caches once, so that the runs below take alike.
+    check(&p)
+        .args(&["--checksum=strong"])
+        .run()
+        .assert_plugin_output();
+    let t = partial_budget(&p, path);
     age_state(path);
     let mut codes = Vec::new();
     for run in 2..=12 {
-        let r = check(&p, &args(t));
+        let r = check(&p).args(&rotation_args(path, t)).run();
         r.assert_plugin_output();
         let now = rotation_state(path);
         let old = now
@@ -358,30 +371,30 @@ fn short_runs_cover_everything_in_rotation() {
             "run {run}: {fresh} of 12 verified since the ageing; {}",
             r.first_line()
         );
-        assert_eq!(
-            r.code,
-            i32::from(old > 0),
-            "WARNING exactly while {old} are old: {r}"
-        );
-        codes.push(r.code);
+        let expected = if old > 0 { State::Warning } else { State::Ok };
+        r.assert_state_of(expected, &format!("WARNING exactly while {old} are old"));
+        codes.push(r.state());
         if old == 0 {
             break;
         }
     }
     assert_eq!(
         codes.last(),
-        Some(&0),
+        Some(&State::Ok),
         "not all verified again in 11 runs: {codes:?}"
     );
     assert_eq!(
-        codes[0], 1,
+        codes[0],
+        State::Warning,
         "the first run after the ageing covered everything: {codes:?}"
     );
 }
 
-/// pt-table-checksum's answer for each table of `db`: DIFFS > 0.
-fn pt_table_checksum(db: &str) -> Option<Vec<(String, bool)>> {
-    let dsn = format!("h=127.0.0.1,P={},u=admin,p=admin-pw", primary_port());
+/// pt-table-checksum's answer for each table of `db`: DIFFS > 0. A
+/// pt-table-checksum that is missing (`tests/servers.sh up` installs it)
+/// fails the test.
+fn pt_table_checksum(db: &str) -> Vec<(String, bool)> {
+    let dsn = format!("h=127.0.0.1,P={},u=admin,p=admin-pw", port(Side::Primary));
     exec(
         Side::Primary,
         &[
@@ -391,12 +404,12 @@ fn pt_table_checksum(db: &str) -> Option<Vec<(String, bool)>> {
             "DELETE FROM percona.dsns",
             &format!(
                 "INSERT INTO percona.dsns (dsn) VALUES ('h=127.0.0.1,P={}')",
-                replica_port()
+                port(Side::Replica)
             ),
         ],
     );
     sync();
-    let recursion = format!("dsn=h=127.0.0.1,P={},D=percona,t=dsns", primary_port());
+    let recursion = format!("dsn=h=127.0.0.1,P={},D=percona,t=dsns", port(Side::Primary));
     let out = std::process::Command::new("pt-table-checksum")
         .args([&dsn, "--databases", db, "--recursion-method", &recursion])
         .args([
@@ -405,14 +418,14 @@ fn pt_table_checksum(db: &str) -> Option<Vec<(String, bool)>> {
             "--no-version-check",
         ])
         .output()
-        .ok()?;
+        .unwrap_or_else(|e| panic!("pt-table-checksum (tests/servers.sh up installs it): {e}"));
     let text = String::from_utf8_lossy(&out.stdout);
     let rows = text.lines().filter_map(|l| {
         let f: Vec<&str> = l.split_whitespace().collect();
         let table = f.last()?.strip_prefix(&format!("{db}."))?;
         Some((table.to_string(), f.get(2)?.parse::<u64>().ok()? > 0))
     });
-    Some(rows.collect())
+    rows.collect()
 }
 
 /// The seeded case side by side with pt-table-checksum (Debian's
@@ -421,16 +434,16 @@ fn pt_table_checksum(db: &str) -> Option<Vec<(String, bool)>> {
 /// of equal length, which CRC32 under BIT_XOR cancels.
 #[test]
 fn side_by_side_with_pt_table_checksum() {
+    if !require(Feature::PtTableChecksum) {
+        return;
+    }
     let _g = exclusive();
     let p = fresh("content_pt");
     let db = format!("{p}_a");
     seed_cases(&db);
     drift_cases(&db);
-    let run = check(&p, &["--checksum", "-vvv"]);
-    let Some(pt) = pt_table_checksum(&db) else {
-        println!("SKIPPED: pt-table-checksum is not installed (tests/servers.sh install)");
-        return;
-    };
+    let run = check(&p).args(&["--checksum", "-vvv"]).run();
+    let pt = pt_table_checksum(&db);
     println!("| difference (replica only) | check_mysql_drift --checksum | pt-table-checksum |");
     println!("|---|---|---|");
     let mut missed = Vec::new();

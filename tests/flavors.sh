@@ -15,8 +15,8 @@
 #
 # Ports: mariadb11 33306 (primary) / 33307 (replica); mysql 23306 / 23307.
 # Tests that need more than a pair (a second or chained replica, another
-# primary) or a MariaDB-only feature are skipped on the pairs, by name,
-# and listed as skipped.
+# primary) or a MariaDB-only feature skip themselves on the pairs, naming
+# the test and the reason (tests/support: `require`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -97,6 +97,13 @@ is_up() {
   sql "$1" "$2" "SELECT 1" >/dev/null 2>&1
 }
 
+# server_running PIDFILE BINARY: the pid file's process runs BINARY.
+server_running() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [[ -n $pid ]] && grep -qa "$2" "/proc/$pid/cmdline" 2>/dev/null
+}
+
 start_instance() { # start_instance FLAVOR NAME ID
   local flavor=$1 name=$2 dir=$ROOT/$1 d=/srv/$2
   mountpoint -q "$dir/proc" || mount -t proc proc "$dir/proc"
@@ -110,6 +117,13 @@ start_instance() { # start_instance FLAVOR NAME ID
       chroot "$dir" mariadb-install-db --defaults-file="$d/my.cnf" --user=root --skip-test-db \
         --skip-name-resolve --auth-root-authentication-method=socket >/dev/null 2>&1
     fi
+  fi
+  # A server killed by a test leaves its socket lock file behind, naming
+  # its pid; once that pid is reused, MySQL refuses to start ("Another
+  # process ... is using unix socket file"). Stale unless the server of
+  # the pid file still runs.
+  if ! server_running "$dir$d/mysqld.pid" "$(server_bin "$flavor")"; then
+    rm -f "$dir$d/mysqld.sock" "$dir$d/mysqld.sock.lock"
   fi
   log "starting $flavor $name on 127.0.0.1:$(port "$flavor" "$name")"
   setsid chroot "$dir" "$(server_bin "$flavor")" --defaults-file="$d/my.cnf" --user=root \
@@ -188,7 +202,7 @@ down() {
   done
 }
 
-# env FLAVOR: what tests/common reads to find the pair.
+# env FLAVOR: what tests/support reads to find the pair.
 print_env() {
   cat <<EOF
 export DRIFT_FLAVOR=$1
@@ -200,28 +214,15 @@ export DRIFT_ADMIN_PASSWORD=admin-pw
 EOF
 }
 
-# Tests that cannot run on a pair, with why (libtest lists them as
-# filtered out; they are printed here as skipped).
-SKIPPED=(
-  "busy_tables_across_three_replicas:needs three replicas"
-  "the_pair_must_be_the_pair:MariaDB lineage messages; MySQL lineage is unit-tested"
-  "multi_domain_positions:MariaDB GTID domains"
-  "file_and_position_replication:MariaDB replication by file and position"
-  "tighter_grant:MariaDB's mysql.gtid_slave_pos grant"
-  "side_by_side_with_pt_table_checksum:pt-table-checksum 3.2 against MariaDB 10.11 only"
-)
-
-# test FLAVOR: the integration and consistency tests against its pair.
+# test FLAVOR: the integration tests against its pair. Tests that need more
+# than a pair skip themselves by name, with their reason (support's
+# `require`), into $DRIFT_SKIP_LOG.
 test_flavor() {
-  local flavor=$1 entry skip=()
-  for entry in "${SKIPPED[@]}"; do
-    echo "SKIPPED on $flavor: ${entry%%:*} (${entry#*:})"
-    skip+=(--skip "${entry%%:*}")
-  done
+  local flavor=$1
   (
     eval "$(print_env "$flavor")"
     cargo test --locked --no-fail-fast --test integration_tests --test consistency_tests \
-      --test content_tests -- "${skip[@]}"
+      --test content_tests --test replicas_tests
   )
 }
 

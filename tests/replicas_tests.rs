@@ -2,9 +2,7 @@
 //! the primary, two replicas of it, one replica chained through the first
 //! (primary -> replica -> chained), and a primary of its own.
 
-mod common;
-
-use common::*;
+use support::*;
 
 /// `127_0_0_1_13308`: the perfdata label of a replica of the test set.
 fn label(side: Side) -> String {
@@ -34,21 +32,29 @@ fn compared(run: &Run, side: Side) -> String {
         .to_string()
 }
 
+/// The perfdata `figure` of `side`.
+fn perf_of(run: &Run, side: Side, figure: &str) -> String {
+    run.perf(&format!("{}.{figure}", label(side)))
+}
+
 fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {run}"))
 }
 
 #[test]
 fn a_healthy_set_is_ok() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
     let _g = shared();
     let (p, _) = seeded("set_ok");
-    let run = check_replicas(&p, &REPLICAS, &[]);
-    assert_eq!(run.code, 0, "{run}");
+    let run = check(&p).replicas(&REPLICAS).run();
+    run.assert_state(State::Ok);
     for side in REPLICAS {
         assert_eq!(compared(&run, side), "3 of 3 tables match");
-        assert_eq!(run.perf(&format!("{}.tables", label(side))), "3");
-        assert_eq!(run.perf(&format!("{}.drifted", label(side))), "0");
-        assert_eq!(run.perf(&format!("{}.rows_replica", label(side))), "8");
+        assert_eq!(perf_of(&run, side, "tables"), "3");
+        assert_eq!(perf_of(&run, side, "drifted"), "0");
+        assert_eq!(perf_of(&run, side, "rows_replica"), "8");
         // Each replica's state and positions have a line of their own.
         let head = format!(
             "{}: OK - 3 of 3 tables match, both at GTID 0-1-",
@@ -57,7 +63,12 @@ fn a_healthy_set_is_ok() {
         assert!(run.stdout.lines().any(|l| l.starts_with(&head)), "{run}");
     }
     run.perf("time");
-    let j = json(&check_replicas(&p, &REPLICAS, &["--output", "json"]));
+    let j = json(
+        &check(&p)
+            .replicas(&REPLICAS)
+            .args(&["--output", "json"])
+            .run(),
+    );
     assert_eq!(j["state"], "OK");
     assert_eq!(j["drifted"], 0);
     let replicas = j["replicas"].as_array().expect("replicas");
@@ -75,8 +86,39 @@ fn a_healthy_set_is_ok() {
     }
 }
 
+/// JSON and number of the set where replica2 and chained drift: two
+/// differing tables in all, one on each.
+fn drifted_set_outputs(p: &str) {
+    let j = json(
+        &check(p)
+            .replicas(&REPLICAS)
+            .args(&["--output", "json"])
+            .run(),
+    );
+    assert_eq!(j["drifted"], 2);
+    let drifted: Vec<u64> = j["replicas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["drifted"].as_u64().unwrap())
+        .collect();
+    assert_eq!(drifted, [0, 1, 1]);
+    assert_eq!(j["replicas"][1]["findings"][0]["table"], "t2");
+    let number = check(p)
+        .replicas(&REPLICAS)
+        .args(&["--output", "number"])
+        .run();
+    assert_eq!(
+        (number.state(), number.stdout.as_str()),
+        (State::Critical, "2\n")
+    );
+}
+
 #[test]
 fn drift_is_named_for_its_replica_only() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
     let _g = shared();
     let (p, db) = seeded("set_drift");
     on_only(
@@ -87,8 +129,8 @@ fn drift_is_named_for_its_replica_only() {
         Side::Chained,
         &[&format!("DELETE FROM `{db}`.t1 WHERE v = 1")],
     );
-    let run = check_replicas(&p, &REPLICAS, &[]);
-    assert_eq!(run.code, 2, "{run}");
+    let run = check(&p).replicas(&REPLICAS).run();
+    run.assert_state(State::Critical);
     assert_eq!(
         compared(&run, Side::Replica2),
         format!("1 of 3 tables differ ({db}.t2 +2)")
@@ -113,28 +155,17 @@ fn drift_is_named_for_its_replica_only() {
         .filter(|l| l.contains(": primary "))
         .collect();
     assert_eq!(findings.len(), 2, "{run}");
-    assert_eq!(run.perf(&format!("{}.drifted", label(Side::Replica))), "0");
-    assert_eq!(run.perf(&format!("{}.drifted", label(Side::Replica2))), "1");
-    assert_eq!(
-        run.perf(&format!("{}.max_row_diff", label(Side::Chained))),
-        "1"
-    );
-    let j = json(&check_replicas(&p, &REPLICAS, &["--output", "json"]));
-    assert_eq!(j["drifted"], 2);
-    let drifted: Vec<u64> = j["replicas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["drifted"].as_u64().unwrap())
-        .collect();
-    assert_eq!(drifted, [0, 1, 1]);
-    assert_eq!(j["replicas"][1]["findings"][0]["table"], "t2");
-    let number = check_replicas(&p, &REPLICAS, &["--output", "number"]);
-    assert_eq!((number.code, number.stdout.as_str()), (2, "2\n"));
+    assert_eq!(perf_of(&run, Side::Replica, "drifted"), "0");
+    assert_eq!(perf_of(&run, Side::Replica2, "drifted"), "1");
+    assert_eq!(perf_of(&run, Side::Chained, "max_row_diff"), "1");
+    drifted_set_outputs(&p);
 }
 
 #[test]
 fn a_stopped_replica_does_not_hide_drift_on_another() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
     let _g = exclusive();
     let (p, db) = seeded("set_stopped");
     on_only(
@@ -142,9 +173,9 @@ fn a_stopped_replica_does_not_hide_drift_on_another() {
         &[&format!("INSERT INTO `{db}`.t3 (v) VALUES (9)")],
     );
     exec(Side::Replica2, &["STOP SLAVE"]);
-    let run = check_replicas(&p, &REPLICAS, &["-t", "20"]);
+    let run = check(&p).replicas(&REPLICAS).args(&["-t", "20"]).run();
     exec(Side::Replica2, &["START SLAVE"]);
-    assert_eq!(run.code, 2, "{run}");
+    run.assert_state(State::Critical);
     assert_eq!(
         part_of(&run, Side::Replica2),
         format!(
@@ -164,23 +195,25 @@ fn a_stopped_replica_does_not_hide_drift_on_another() {
     assert!(!run
         .first_line()
         .contains(&format!("{}.tables", label(Side::Replica2))));
-    assert_eq!(run.perf(&format!("{}.drifted", label(Side::Chained))), "1");
+    assert_eq!(perf_of(&run, Side::Chained, "drifted"), "1");
+}
+
+/// Replication on `side` applies every event `secs` late (0: as it comes).
+fn delay(side: Side, secs: u32) {
+    let change = format!("CHANGE MASTER TO MASTER_DELAY = {secs}");
+    exec(side, &["STOP SLAVE", &change, "START SLAVE"]);
 }
 
 #[test]
 fn a_replica_that_is_down_or_lagging_leaves_the_others_compared() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
     let _g = exclusive();
     let (p, db) = seeded("set_lag");
     on_only(Side::Replica, &[&format!("DELETE FROM `{db}`.t2")]);
     // Replication runs, but applies every event 60 s late.
-    exec(
-        Side::Replica2,
-        &[
-            "STOP SLAVE",
-            "CHANGE MASTER TO MASTER_DELAY = 60",
-            "START SLAVE",
-        ],
-    );
+    delay(Side::Replica2, 60);
     exec(
         Side::Primary,
         &[&format!("INSERT INTO `{db}`.t1 (v) VALUES (4)")],
@@ -204,17 +237,13 @@ fn a_replica_that_is_down_or_lagging_leaves_the_others_compared() {
         "-t",
         "12",
     ];
-    let run = plugin_env(&args, &[("MYSQL_PWD", &monitor_password())]);
-    exec(
-        Side::Replica2,
-        &[
-            "STOP SLAVE",
-            "CHANGE MASTER TO MASTER_DELAY = 0",
-            "START SLAVE",
-        ],
-    );
+    let run = plugin()
+        .args(&args)
+        .envs(&[("MYSQL_PWD", &monitor_password())])
+        .run();
+    delay(Side::Replica2, 0);
     run.assert_plugin_output();
-    assert_eq!(run.code, 2, "{run}");
+    run.assert_state(State::Critical);
     assert!(
         run.first_line()
             .contains(&format!("{r1}: 1 of 3 tables differ ({db}.t2 -5)")),
@@ -225,10 +254,7 @@ fn a_replica_that_is_down_or_lagging_leaves_the_others_compared() {
             .contains(&format!("cannot connect to replica {nobody}: ")),
         "{run}"
     );
-    let lag = format!(
-        "{}: UNKNOWN - replica {r2} did not reach the primary's position ",
-        r2
-    );
+    let lag = format!("{r2}: UNKNOWN - replica {r2} did not reach the primary's position ");
     let line = run.stdout.lines().find(|l| l.starts_with(&lag));
     assert!(
         line.is_some_and(|l| l.ends_with("replica lagging, no comparison made")),
@@ -240,11 +266,14 @@ fn a_replica_that_is_down_or_lagging_leaves_the_others_compared() {
 
 #[test]
 fn a_replica_of_another_primary_is_named() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
     let _g = shared();
     let (p, _) = seeded("set_other");
     // 13310 replicates from nothing: it applied none of the primary's GTIDs.
-    let run = check_replicas(&p, &[Side::Replica, Side::Other], &[]);
-    assert_eq!(run.code, 2, "{run}");
+    let run = check(&p).replicas(&[Side::Replica, Side::Other]).run();
+    run.assert_state(State::Critical);
     assert!(
         part_of(&run, Side::Other).starts_with(&format!(
             "replica {} is not a replica of primary {}: ",
@@ -267,9 +296,12 @@ fn a_replica_of_another_primary_is_named() {
         "-u",
         "monitor",
     ];
-    let run = plugin_env(&args, &[("MYSQL_PWD", &monitor_password())]);
+    let run = plugin()
+        .args(&args)
+        .envs(&[("MYSQL_PWD", &monitor_password())])
+        .run();
     run.assert_plugin_output();
-    assert_eq!(run.code, 2, "{run}");
+    run.assert_state(State::Critical);
     for side in [Side::Replica, Side::Chained] {
         assert!(
             part_of(&run, side).starts_with(&format!(
@@ -283,6 +315,9 @@ fn a_replica_of_another_primary_is_named() {
 
 #[test]
 fn replicas_from_option_files_and_extra_opts() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
     let _g = shared();
     let (p, _) = seeded("set_files");
     let list = format!("{}, {}", addr(Side::Replica2), addr(Side::Chained));
@@ -294,9 +329,12 @@ fn replicas_from_option_files_and_extra_opts() {
         ),
     );
     let extra = format!("--extra-opts=@{}", ini.path_str());
-    let run = plugin_env(&[&extra], &[("MYSQL_PWD", &monitor_password())]);
+    let run = plugin()
+        .args(&[&extra])
+        .envs(&[("MYSQL_PWD", &monitor_password())])
+        .run();
     run.assert_plugin_output();
-    assert_eq!(run.code, 0, "{run}");
+    run.assert_state(State::Ok);
     for side in [Side::Replica2, Side::Chained] {
         assert_eq!(compared(&run, side), "3 of 3 tables match");
     }
@@ -312,28 +350,37 @@ fn replicas_from_option_files_and_extra_opts() {
         format!("--defaults-file={}", cnf.path_str()),
     );
     let include = format!("^{p}");
-    let run = plugin(&["--master", &primary, &defaults, "--include-db", &include]);
+    let run = plugin()
+        .args(&["--master", &primary, &defaults, "--include-db", &include])
+        .run();
     run.assert_plugin_output();
-    assert_eq!(run.code, 0, "{run}");
+    run.assert_state(State::Ok);
     assert_eq!(
         run.first_line().matches("3 of 3 tables match").count(),
         2,
         "{run}"
     );
-    // The same replica twice is a mistake in the arguments.
+}
+
+/// The same replica twice is a mistake in the arguments.
+#[test]
+fn the_same_replica_twice_is_a_bad_argument() {
+    let primary = primary_addr();
     let r = addr(Side::Replica);
-    let run = plugin(&[
-        "--master",
-        &primary,
-        "--replica",
-        &r,
-        "--replica",
-        &r,
-        "-u",
-        "m",
-    ]);
+    let run = plugin()
+        .args(&[
+            "--master",
+            &primary,
+            "--replica",
+            &r,
+            "--replica",
+            &r,
+            "-u",
+            "m",
+        ])
+        .run();
     run.assert_plugin_output();
-    assert_eq!(run.code, 3, "{run}");
+    run.assert_state(State::Unknown);
     assert_eq!(
         run.first_line(),
         format!("DRIFT UNKNOWN - --replica: {r} is given twice")
@@ -342,6 +389,9 @@ fn replicas_from_option_files_and_extra_opts() {
 
 #[test]
 fn a_frozen_replica_is_left_behind() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
     let _g = exclusive();
     let (p, db) = seeded("set_frozen");
     on_only(
@@ -350,9 +400,9 @@ fn a_frozen_replica_is_left_behind() {
     );
     // The kernel still takes its TCP connections; the server never answers.
     signal(Side::Replica2, "-STOP");
-    let run = check_replicas(&p, &REPLICAS, &["-t", "8"]);
+    let run = check(&p).replicas(&REPLICAS).args(&["-t", "8"]).run();
     signal(Side::Replica2, "-CONT");
-    assert_eq!(run.code, 2, "{run}");
+    run.assert_state(State::Critical);
     let frozen = format!(
         "cannot connect to replica {}: it did not answer within ",
         addr(Side::Replica2)
@@ -368,13 +418,20 @@ fn a_frozen_replica_is_left_behind() {
 
 #[test]
 fn a_timeout_names_the_replica_that_hangs() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
     let _g = shared();
     let (p, db) = seeded("set_timeout");
     own_monitor("monitor_st");
     let locker = write_lock(Side::Replica2, &format!("`{db}`.t2"));
-    let run = check_replicas_as("monitor_st", &p, &REPLICAS, &["-t", "2"]);
+    let run = check(&p)
+        .user("monitor_st")
+        .replicas(&REPLICAS)
+        .args(&["-t", "2"])
+        .run();
     locker.unlock();
-    assert_eq!(run.code, 3, "{run}");
+    run.assert_state(State::Unknown);
     let hangs = format!(
         "timeout after 2s while primary: idle; replica {}: idle; replica {}: counting rows",
         addr(Side::Replica),

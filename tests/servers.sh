@@ -13,7 +13,7 @@
 # (13307), replica2 $DRIFT_REPLICA2_PORT (13308, of the primary), chained
 # $DRIFT_CHAINED_PORT (13309, of the replica: primary -> replica -> chained), other
 # $DRIFT_OTHER_PORT (13310, a primary of its own).
-# Accounts: monitor/$DRIFT_MONITOR_PASSWORD (SELECT, SHOW DATABASES: the mission's
+# Accounts: monitor/$DRIFT_MONITOR_PASSWORD (SELECT, SHOW DATABASES: the plugin's
 # read-only grant) and admin/$DRIFT_ADMIN_PASSWORD (ALL, for the tests' own setup).
 set -euo pipefail
 

@@ -2,11 +2,12 @@
 //! whether each replica is one of the primary and replicates, and keeping
 //! the replicas that left the run apart from those still in it.
 
-use super::{both, join, note, staged, Ctx, Result};
+use super::context::{all_at_once, both, note, staged, Ctx, Result};
 use crate::config::Server;
 use crate::consistency::{lineage, GtidPos, Lineage, Placement};
+use crate::model::ReplicaId;
 use crate::plugin::{Failure, State};
-use crate::snapshot::{Identity, Session};
+use crate::server::{Identity, Session};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -14,6 +15,7 @@ use std::time::Instant;
 /// replica could not be reached), working on the same tables.
 pub(super) struct Lane {
     pub(super) primary: Session,
+    /// By replica, in the order given.
     pub(super) replicas: Vec<Option<Session>>,
 }
 
@@ -30,14 +32,14 @@ impl Dropouts {
         }
     }
 
-    pub(super) fn leave(&self, replica: usize, why: Failure) {
+    pub(super) fn leave(&self, replica: ReplicaId, why: Failure) {
         let mut all = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        all[replica].get_or_insert(why);
+        all[replica.index()].get_or_insert(why);
     }
 
-    pub(super) fn is_out(&self, replica: usize) -> bool {
+    pub(super) fn is_out(&self, replica: ReplicaId) -> bool {
         let all = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        all[replica].is_some()
+        all[replica.index()].is_some()
     }
 
     pub(super) fn into_failures(self) -> Vec<Option<Failure>> {
@@ -47,33 +49,33 @@ impl Dropouts {
     }
 }
 
-/// Runs `work` (given the replica's index) on the connected replicas of
-/// `which` still in the run, all at once; a replica whose work fails
-/// leaves the run. The others' results, by replica.
+/// What a replica's work gave.
+pub(super) struct Done<T> {
+    pub(super) replica: ReplicaId,
+    pub(super) value: T,
+}
+
+/// Runs `work` (given the replica) on the connected replicas of `which`
+/// still in the run, all at once; a replica whose work fails leaves the
+/// run. The others' results, in the order given.
 pub(super) fn each_replica<T: Send>(
     replicas: &mut [Option<Session>],
-    which: &[usize],
+    which: &[ReplicaId],
     dropouts: &Dropouts,
-    work: impl Fn(usize, &mut Session) -> Result<T> + Sync,
-) -> Vec<(usize, T)> {
-    let work = &work;
-    let results: Vec<(usize, Result<T>)> = crossbeam::scope(|s| {
-        let handles: Vec<_> = replicas
-            .iter_mut()
-            .enumerate()
-            .filter(|(j, _)| which.contains(j) && !dropouts.is_out(*j))
-            .filter_map(|(j, session)| Some((j, session.as_mut()?)))
-            .map(|(j, session)| (j, s.spawn(move |_| work(j, session))))
-            .collect();
-        handles.into_iter().map(|(j, h)| (j, join(h))).collect()
-    })
-    .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"));
+    work: impl Fn(ReplicaId, &mut Session) -> Result<T> + Sync,
+) -> Vec<Done<T>> {
+    let sessions: Vec<(ReplicaId, &mut Session)> = ReplicaId::all(replicas.len())
+        .zip(replicas.iter_mut())
+        .filter(|(j, _)| which.contains(j) && !dropouts.is_out(*j))
+        .filter_map(|(j, session)| Some((j, session.as_mut()?)))
+        .collect();
+    let results = all_at_once(sessions, |(j, session)| (j, work(j, session)));
     results
         .into_iter()
-        .filter_map(|(j, result)| match result {
-            Ok(t) => Some((j, t)),
+        .filter_map(|(replica, result)| match result {
+            Ok(value) => Some(Done { replica, value }),
             Err(why) => {
-                dropouts.leave(j, why);
+                dropouts.leave(replica, why);
                 None
             }
         })
@@ -86,20 +88,10 @@ pub(super) fn each_replica<T: Send>(
 /// leaves it.
 pub(super) fn connect(ctx: &Ctx, dropouts: &Dropouts) -> Result<Vec<Lane>> {
     let cfg = ctx.cfg;
+    let until = ctx.started + ctx.patience;
     let (primary, replicas) = both(
         || connect_all(ctx, &cfg.primary, ctx.deadline),
-        || {
-            let until = ctx.started + ctx.patience;
-            crossbeam::scope(|s| {
-                let handles: Vec<_> = cfg
-                    .replicas
-                    .iter()
-                    .map(|r| s.spawn(move |_| connect_all(ctx, r, until)))
-                    .collect();
-                handles.into_iter().map(join).collect::<Vec<_>>()
-            })
-            .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"))
-        },
+        || all_at_once(&cfg.replicas, |r| connect_all(ctx, r, until)),
     );
     let primary = match primary {
         Ok(p) => p,
@@ -109,7 +101,7 @@ pub(super) fn connect(ctx: &Ctx, dropouts: &Dropouts) -> Result<Vec<Lane>> {
         Err(p) => return Err(p),
     };
     let mut per_replica: Vec<std::vec::IntoIter<Session>> = Vec::new();
-    for (j, result) in replicas.into_iter().enumerate() {
+    for (j, result) in ReplicaId::all(cfg.replicas.len()).zip(replicas) {
         match result {
             Ok(sessions) => per_replica.push(sessions.into_iter()),
             Err(why) => {
@@ -139,21 +131,15 @@ fn all_failed(primary: Failure, replicas: impl Iterator<Item = Failure>) -> Fail
 
 /// The sessions of one server, connected at the same time, by `until`.
 fn connect_all(ctx: &Ctx, server: &Server, until: Instant) -> Result<Vec<Session>> {
-    crossbeam::scope(|s| {
-        let handles: Vec<_> = (0..ctx.cfg.connections)
-            .map(|i| {
-                s.spawn(move |_| {
-                    ctx.stage.set(server, i, format!("connecting to {server}"));
-                    let register = |slot, id| ctx.registry.add(slot, id);
-                    let session = Session::connect(ctx.cfg, server, i, until, &register)?;
-                    note(ctx, &session, "connected");
-                    Ok(session)
-                })
-            })
-            .collect();
-        handles.into_iter().map(join).collect()
+    all_at_once(0..ctx.cfg.connections, |i| {
+        ctx.stage.set(server, i, format!("connecting to {server}"));
+        let register = |slot, id| ctx.registry.add(slot, id);
+        let session = Session::connect(ctx.cfg, server, i, until, &register)?;
+        note(ctx, &session, "connected");
+        Ok(session)
     })
-    .unwrap_or_else(|_| unreachable!("a panic ends the process in its hook"))
+    .into_iter()
+    .collect()
 }
 
 /// Makes sure each replica is a replica of the primary, as far as the
@@ -163,7 +149,7 @@ fn connect_all(ctx: &Ctx, server: &Server, until: Instant) -> Result<Vec<Session
 /// not at all otherwise or when the servers are of two flavors; and what
 /// each server is (for `-vv`).
 pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<Vetted> {
-    let all: Vec<usize> = (0..ctx.cfg.replicas.len()).collect();
+    let all: Vec<ReplicaId> = ReplicaId::all(ctx.cfg.replicas.len()).collect();
     // The replicas first: whatever they have applied by then, the primary
     // had logged before it is asked (in parallel, a transaction logged
     // between the readings would look foreign).
@@ -181,9 +167,9 @@ pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<Vet
         "reading its server id and GTID state",
         Session::identity,
     )?;
-    for (j, r) in &replicas {
-        if let Err(why) = same_stream(ctx, &ctx.cfg.replicas[*j], &p, r) {
-            dropouts.leave(*j, why);
+    for Done { replica, value: r } in &replicas {
+        if let Err(why) = same_stream(ctx, &ctx.cfg.replicas[replica.index()], &p, r) {
+            dropouts.leave(*replica, why);
         }
     }
     each_replica(&mut lane.replicas, &all, dropouts, |_, s| {
@@ -197,22 +183,27 @@ pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<Vet
         (_, Some(executed)) if !executed.is_empty() => Placement::Bracketed,
         _ => Placement::Unplaced,
     };
-    let mut versions = vec![format!("{}: {}", ctx.cfg.primary, p.version)];
-    versions.extend(ctx.cfg.replicas.iter().enumerate().map(|(j, server)| {
-        let version = replicas.iter().find(|(i, _)| *i == j);
-        let version = version.map_or("no answer", |(_, r)| r.version.as_str());
+    let mut versions = vec![format!("{}: {}", ctx.cfg.primary, product(&p))];
+    versions.extend(all.iter().zip(&ctx.cfg.replicas).map(|(&j, server)| {
+        let version = replicas.iter().find(|d| d.replica == j);
+        let version = version.map_or("no answer".to_string(), |d| product(&d.value));
         format!("{server}: {version}")
     }));
     let same_version = replicas
         .iter()
-        .filter(|(_, r)| r.version == p.version)
-        .map(|(j, _)| *j)
+        .filter(|d| d.value.flavor == p.flavor && d.value.version == p.version)
+        .map(|d| d.replica)
         .collect();
     Ok(Vetted {
         placement,
         versions,
         same_version,
     })
+}
+
+/// The flavor and `@@version`, as `-vv` shows them: `MySQL 9.7.4`.
+fn product(identity: &Identity) -> String {
+    format!("{} {}", identity.flavor.name(), identity.version)
 }
 
 /// What `vet` found out.
@@ -222,7 +213,7 @@ pub(super) struct Vetted {
     pub(super) versions: Vec<String>,
     /// The replicas of the primary's very version (`CHECKSUM TABLE` is
     /// trusted only between them).
-    pub(super) same_version: Vec<usize>,
+    pub(super) same_version: Vec<ReplicaId>,
 }
 
 /// Replication not running takes the replica out: the counts of a stopped

@@ -4,7 +4,7 @@
 //! command line also gives is left out, so that argv wins for every option,
 //! repeatable ones included.
 
-use super::OptionFile;
+use super::optfile::OptionFile;
 use crate::cli::Cli;
 use anyhow::{anyhow, bail, Result};
 use clap::CommandFactory;

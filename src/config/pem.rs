@@ -2,7 +2,7 @@
 //! certificate (or no key) is the operator's to fix, not the server's fault,
 //! and the driver would only say "BadEncoding" about it.
 
-use super::Tls;
+use super::settings::Tls;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 

@@ -65,15 +65,41 @@ fn at(primary: u64, replica: u64, same_point: bool) -> Evidence {
         same_point,
         positioned: true,
         content_differs: false,
+        differed_before: false,
     }
 }
 
 /// A match at one position is final; a difference there is a suspicion
-/// that a second snapshot set turns into drift (`compare`).
+/// that a second snapshot set turns into drift.
 #[test]
 fn one_position_matches_or_suspects() {
     assert_eq!(judge(&at(5, 5, true)), Judgement::Match(How::SamePoint));
     assert_eq!(judge(&at(5, 7, true)), Judgement::Suspect);
+}
+
+/// After a difference at one position, another difference at one position
+/// is drift; an equal reading there is a match (the first was misplaced);
+/// readings at two positions still prove nothing, either way.
+#[test]
+fn a_second_difference_at_one_position_is_drift() {
+    let again = |e: Evidence| Evidence {
+        differed_before: true,
+        ..e
+    };
+    assert_eq!(
+        judge(&again(at(5, 7, true))),
+        Judgement::Drift(How::SamePoint)
+    );
+    assert_eq!(
+        judge(&again(at(6, 6, true))),
+        Judgement::Match(How::SamePoint)
+    );
+    assert_eq!(judge(&again(at(5, 7, false))), Judgement::Pending);
+    let content = Evidence {
+        content_differs: true,
+        ..again(at(3, 3, true))
+    };
+    assert_eq!(judge(&content), Judgement::Drift(How::SamePoint));
 }
 
 #[test]
@@ -109,7 +135,7 @@ fn read(history: &[u64], drift: i64, p: usize, r: usize) -> Evidence {
     )
 }
 
-/// The first adversarial sequence: the count moves up and back
+/// An adversarial sequence: the count moves up and back
 /// down between P1 and P2. A replica with -1 drift read between them shows
 /// the primary's count at P1 and at P2.
 #[test]
@@ -125,7 +151,7 @@ fn up_and_back_down_hides_drift_from_a_bracket_but_not_from_the_rules() {
     }
 }
 
-/// The second one: equal primary counts at P1 and P2 with another
+/// Another: equal primary counts at P1 and P2 with another
 /// count between them; a healthy replica read between them differs, the
 /// same way in two rounds.
 #[test]

@@ -1,6 +1,10 @@
 //! The plugin output: one status line with all perfdata, then long output.
 
-use super::{Perfdata, State, LABEL};
+use super::perfdata::Perfdata;
+use super::state::State;
+
+/// The service label at the start of every status line.
+pub const LABEL: &str = "DRIFT";
 
 /// Nagios Core keeps 8192 bytes of plugin output; stay well under it so the
 /// status line and its perfdata always survive.

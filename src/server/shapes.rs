@@ -1,19 +1,13 @@
-//! Reading content (`--checksum`): table definitions, `CHECKSUM TABLE`,
-//! key-range bounds, range hashes and row hashes, inside the session's
-//! open snapshot. Only SELECT and CHECKSUM TABLE (which needs SELECT).
+//! Table definitions (`--checksum`): columns, engine and row format, and
+//! the key a table is cut along, each `information_schema` table read on
+//! its own.
 
-use super::{mysql_message, qualified, Flavor, Result, Session};
-use crate::content::{
-    next_bound_sql, ranges_sql, rows_sql, Bound, Column, Digest, HashFn, KeyRange, RowHashes,
-    Shape, SideContent,
-};
+use super::session::{Result, Session};
 use crate::model::{Key, Listing};
+use crate::rowhash::{Column, Shape};
 use mysql::prelude::Queryable;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// A table-level failure (the table alone is unreadable), or the session's.
-pub(crate) type TableResult<T> = std::result::Result<T, String>;
 
 /// Columns, in order. Each `information_schema` table is read on its own,
 /// limited to the included schemas: joined, the server may fill one of
@@ -154,127 +148,4 @@ impl Session {
         }
         Ok(())
     }
-
-    /// `CHECKSUM TABLE` of `key` in the open snapshot.
-    pub(crate) fn checksum_table(&mut self, key: &Key) -> Result<TableResult<Digest>> {
-        let sql = format!("CHECKSUM TABLE {}", qualified(key));
-        let got = self.conn.query_first::<(String, Option<u64>), _>(sql);
-        self.table_level(
-            key,
-            got.map(|row| match row {
-                Some((_, Some(sum))) => Ok(Digest::Fast(sum)),
-                _ => Err("CHECKSUM TABLE returned no checksum".to_string()),
-            }),
-        )
-    }
-
-    /// The bounds cutting `key` into ranges of `CHUNK_ROWS` rows, walked
-    /// along its key in the open snapshot (the primary's).
-    pub(crate) fn bounds(&mut self, key: &Key, shape: &Shape) -> Result<TableResult<Vec<Bound>>> {
-        let (db, table) = (key.db(), key.table_name().unwrap_or_default());
-        let mut bounds: Vec<Bound> = Vec::new();
-        loop {
-            let sql = next_bound_sql(db, table, shape, bounds.last());
-            match self.conn.query_first::<mysql::Row, _>(sql) {
-                Ok(Some(row)) => bounds.push(Bound::new(shape, &bytes_of(row))),
-                Ok(None) => return Ok(Ok(bounds)),
-                Err(e) => return self.table_level(key, Err(e)),
-            }
-        }
-    }
-
-    /// The digest of each range of `key`, in one statement.
-    pub(crate) fn hash_ranges(
-        &mut self,
-        key: &Key,
-        shape: &Shape,
-        ranges: &[KeyRange],
-    ) -> Result<TableResult<SideContent>> {
-        let (db, table) = (key.db(), key.table_name().unwrap_or_default());
-        let got = self.conn.query::<(usize, u64, String), _>(ranges_sql(
-            db,
-            table,
-            shape,
-            ranges,
-            self.hash_fn(),
-        ));
-        self.table_level(
-            key,
-            got.map(|rows| {
-                let mut digests = vec![None; ranges.len()];
-                for (i, rows, sum) in rows {
-                    if let Some(slot) = digests.get_mut(i) {
-                        *slot = Some(Digest::Strong { rows, sum });
-                    }
-                }
-                let digests: Option<Vec<Digest>> = digests.into_iter().collect();
-                digests
-                    .map(|digests| SideContent { digests })
-                    .ok_or_else(|| "a key range returned no hash".to_string())
-            }),
-        )
-    }
-
-    /// Every row of one range of `key`: its key values and hash.
-    pub(crate) fn row_hashes(
-        &mut self,
-        key: &Key,
-        shape: &Shape,
-        range: &KeyRange,
-    ) -> Result<TableResult<RowHashes>> {
-        let (db, table) = (key.db(), key.table_name().unwrap_or_default());
-        let got =
-            self.conn
-                .query::<mysql::Row, _>(rows_sql(db, table, shape, range, self.hash_fn()));
-        self.table_level(
-            key,
-            got.map(|rows| {
-                Ok(rows
-                    .into_iter()
-                    .map(|row| {
-                        let mut values: Vec<String> = bytes_of(row)
-                            .iter()
-                            .map(|v| String::from_utf8_lossy(v).into_owned())
-                            .collect();
-                        let hash = values.pop().unwrap_or_default();
-                        (values, hash)
-                    })
-                    .collect())
-            }),
-        )
-    }
-
-    fn hash_fn(&self) -> HashFn {
-        match self.flavor {
-            Flavor::MariaDb => HashFn::Sha1,
-            Flavor::MySql => HashFn::Sha256,
-        }
-    }
-
-    /// A table's own error (privilege, dropped, corrupt) stays the
-    /// table's; a session error ends the lane.
-    fn table_level<T>(
-        &self,
-        key: &Key,
-        got: std::result::Result<TableResult<T>, mysql::Error>,
-    ) -> Result<TableResult<T>> {
-        match got {
-            Ok(r) => Ok(r),
-            Err(e) if super::is_table_error(&e) => Ok(Err(mysql_message(&e))),
-            Err(e) => Err(self.err(&format!("reading the content of {key}"), e)),
-        }
-    }
-}
-
-/// The columns of a text-protocol row as bytes (NULL as empty: keys are
-/// NOT NULL).
-fn bytes_of(row: mysql::Row) -> Vec<Vec<u8>> {
-    row.unwrap()
-        .into_iter()
-        .map(|v| match v {
-            mysql::Value::Bytes(b) => b,
-            mysql::Value::NULL => Vec::new(),
-            other => other.as_sql(true).into_bytes(),
-        })
-        .collect()
 }

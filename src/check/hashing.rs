@@ -2,45 +2,37 @@
 //! on its aligned replicas, in the very snapshots its counts were read in,
 //! so that content verdicts rest on the same positions as counts.
 
-use super::lanes::Table;
-use super::servers::{each_replica, Dropouts, Lane};
-use super::{both, staged, Ctx, Result};
-use crate::content::{
+use super::context::{both, staged, Ctx, Result};
+use super::plan::{ContentJob, Table};
+use super::queue::RoundShared;
+use super::readings::ReplicaContent;
+use super::servers::{each_replica, Done, Dropouts, Lane};
+use crate::cli::ChecksumMethod;
+use crate::model::{Key, Look, ReplicaId, Role, SideError};
+use crate::rowhash::{
     differing, differing_keys, show_key, ContentReading, KeyRange, Located, Method, Shape,
     SideContent, CHUNK_ROWS, KEYS_KEPT, NARROWED_RANGES,
 };
-use crate::model::{Key, Role};
-use crate::snapshot::{Session, TableResult};
-use std::sync::Arc;
+use crate::server::{Session, TableResult};
 use std::time::Instant;
 
 /// `CHECKSUM TABLE` reads a table in one statement: only up to this many
 /// estimated rows (about a second), bigger tables go by key ranges.
 const FAST_MAX_ROWS: u64 = 1_000_000;
 
-/// What a table's content comparison needs.
-#[derive(Debug, Clone)]
-pub(super) struct ContentJob {
-    /// The primary's definition of the table.
-    pub(super) shape: Arc<Shape>,
-    /// The replicas where `CHECKSUM TABLE` is trusted: the primary's
-    /// version, and the table's definition the primary's to the byte.
-    pub(super) trusted: Vec<usize>,
-    /// A second look after a difference: by key ranges, narrowed down.
-    pub(super) locate: bool,
-}
-
-/// One table's content, per replica of `replicas` (aligned, wanting it).
-pub(super) type ContentReadings = Vec<(usize, std::result::Result<ContentReading, (Role, String)>)>;
-
 /// How one table is hashed in this lane.
-fn method(ctx: &Ctx, table: &Table, job: &ContentJob, replicas: &[usize]) -> Method {
-    let fast_allowed = ctx.cfg.checksum.as_ref().is_some_and(|c| c.fast);
+fn method(ctx: &Ctx, table: &Table, job: &ContentJob, replicas: &[ReplicaId]) -> Method {
+    let fast_allowed = ctx
+        .cfg
+        .checksum
+        .as_ref()
+        .is_some_and(|c| c.method == ChecksumMethod::Fast);
     let trusted = replicas.iter().all(|j| job.trusted.contains(j));
     let keyed = job.shape.key.is_some();
-    if fast_allowed && trusted && !job.locate && table.estimated_rows <= FAST_MAX_ROWS {
+    let again = job.look == Look::Again;
+    if fast_allowed && trusted && !again && table.estimated_rows <= FAST_MAX_ROWS {
         Method::ChecksumTable
-    } else if keyed && (job.locate || table.estimated_rows > CHUNK_ROWS) {
+    } else if keyed && (again || table.estimated_rows > CHUNK_ROWS) {
         Method::KeyRanges
     } else {
         Method::Whole
@@ -53,10 +45,10 @@ const RANGES_PER_STATEMENT: usize = 4;
 /// One side's hashes so far, or why they cannot be had.
 type Side = TableResult<SideContent>;
 
-/// A table's digests on the primary and on each replica (by index).
+/// A table's digests on the primary and on each replica.
 struct Sides {
     primary: Side,
-    replicas: Vec<(usize, Side)>,
+    replicas: Vec<Done<Side>>,
 }
 
 fn extend(side: &mut Side, more: Side) {
@@ -72,7 +64,7 @@ struct Hashing<'a> {
     ctx: &'a Ctx<'a>,
     dropouts: &'a Dropouts,
     /// The aligned replicas that want the table.
-    replicas: &'a [usize],
+    replicas: &'a [ReplicaId],
     method: Method,
     what: String,
 }
@@ -81,18 +73,19 @@ struct Hashing<'a> {
 /// on a second look, narrows differing ranges down to key values. `None`
 /// when `until` passed first (the table's content is left for later).
 pub(super) fn compare_content(
-    ctx: &Ctx,
+    on: &RoundShared,
     lane: &mut Lane,
     table: &Table,
-    job: &ContentJob,
-    replicas: &[usize],
-    dropouts: &Dropouts,
+    replicas: &[ReplicaId],
     until: Instant,
-) -> Result<Option<ContentReadings>> {
-    let key = &table.key;
+) -> Result<Option<Vec<ReplicaContent>>> {
+    let (ctx, key) = (on.ctx, &table.key);
+    let Some(job) = &table.content else {
+        return Ok(None);
+    };
     let h = Hashing {
         ctx,
-        dropouts,
+        dropouts: on.dropouts,
         replicas,
         method: method(ctx, table, job, replicas),
         what: format!("hashing the content of {key}"),
@@ -107,7 +100,10 @@ pub(super) fn compare_content(
     let ranges = match ranges {
         Ok(ranges) => ranges,
         Err(e) => {
-            let failed = |&j| (j, Err((Role::Primary, e.clone())));
+            let failed = |&replica| ReplicaContent {
+                replica,
+                reading: Err(side_error(Role::Primary, &e)),
+            };
             return Ok(Some(replicas.iter().map(failed).collect()));
         }
     };
@@ -119,20 +115,44 @@ pub(super) fn compare_content(
     let Some(sides) = hash_sides(&h, lane, &plan, until)? else {
         return Ok(None);
     };
+    judge_all(&h, lane, &plan, sides, job.look).map(Some)
+}
+
+/// Each replica still in the run against the primary.
+fn judge_all(
+    h: &Hashing,
+    lane: &mut Lane,
+    plan: &Plan,
+    sides: Sides,
+    look: Look,
+) -> Result<Vec<ReplicaContent>> {
     let mut out = Vec::with_capacity(sides.replicas.len());
-    for (j, mine) in sides
-        .replicas
-        .into_iter()
-        .filter(|(j, _)| !dropouts.is_out(*j))
-    {
-        let reading = match (&sides.primary, mine) {
-            (Err(e), _) => Err((Role::Primary, e.clone())),
-            (_, Err(e)) => Err((Role::Replica, e)),
-            (Ok(p), Ok(mine)) => Ok(judge_sides(&h, lane, j, &plan, job.locate, p, &mine)?),
+    for Done { replica, value } in sides.replicas {
+        if h.dropouts.is_out(replica) {
+            continue;
+        }
+        let reading = match (&sides.primary, value) {
+            (Err(e), _) => Err(side_error(Role::Primary, e)),
+            (_, Err(e)) => Err(side_error(Role::Replica, &e)),
+            (Ok(p), Ok(mine)) => {
+                let pair = Pair {
+                    replica,
+                    primary: p,
+                    mine: &mine,
+                };
+                Ok(judge_sides(h, lane, plan, look, &pair)?)
+            }
         };
-        out.push((j, reading));
+        out.push(ReplicaContent { replica, reading });
     }
-    Ok(Some(out))
+    Ok(out)
+}
+
+fn side_error(side: Role, message: &str) -> SideError {
+    SideError {
+        side,
+        message: message.to_string(),
+    }
 }
 
 /// Every range's digests on the primary and on each replica, a few ranges
@@ -144,7 +164,14 @@ fn hash_sides(h: &Hashing, lane: &mut Lane, plan: &Plan, until: Instant) -> Resu
         })
     };
     let mut p = empty();
-    let mut r: Vec<(usize, Side)> = h.replicas.iter().map(|&j| (j, empty())).collect();
+    let mut r: Vec<Done<Side>> = h
+        .replicas
+        .iter()
+        .map(|&replica| Done {
+            replica,
+            value: empty(),
+        })
+        .collect();
     for group in plan.ranges.chunks(RANGES_PER_STATEMENT) {
         if Instant::now() > until {
             return Ok(None);
@@ -162,9 +189,9 @@ fn hash_sides(h: &Hashing, lane: &mut Lane, plan: &Plan, until: Instant) -> Resu
             || each_replica(&mut lane.replicas, h.replicas, h.dropouts, |_, s| digest(s)),
         );
         extend(&mut p, got_p?);
-        for (j, got) in got_r {
-            if let Some((_, side)) = r.iter_mut().find(|(k, _)| *k == j) {
-                extend(side, got);
+        for got in got_r {
+            if let Some(side) = r.iter_mut().find(|d| d.replica == got.replica) {
+                extend(&mut side.value, got.value);
             }
         }
     }
@@ -174,21 +201,26 @@ fn hash_sides(h: &Hashing, lane: &mut Lane, plan: &Plan, until: Instant) -> Resu
     }))
 }
 
+/// One replica's hashes beside the primary's.
+struct Pair<'a> {
+    replica: ReplicaId,
+    primary: &'a SideContent,
+    mine: &'a SideContent,
+}
+
 /// One replica's content against the primary's, located on a second look.
 fn judge_sides(
     h: &Hashing,
     lane: &mut Lane,
-    replica: usize,
     plan: &Plan,
-    second_look: bool,
-    primary: &SideContent,
-    mine: &SideContent,
+    look: Look,
+    pair: &Pair,
 ) -> Result<ContentReading> {
-    let diff = differing(primary, mine);
-    let located = match (diff.is_empty(), second_look) {
+    let diff = differing(pair.primary, pair.mine);
+    let located = match (diff.is_empty(), look) {
         (true, _) => None,
-        (false, false) => Some(Located::default()),
-        (false, true) => Some(locate(h.ctx, lane, replica, plan, &diff, h.dropouts)?),
+        (false, Look::First) => Some(Located::default()),
+        (false, Look::Again) => Some(locate(h, lane, pair.replica, plan, &diff)?),
     };
     Ok(ContentReading {
         method: h.method,
@@ -208,13 +240,13 @@ struct Plan<'a> {
 /// The differing ranges described, and the first of them narrowed down to
 /// the key values whose rows differ.
 fn locate(
-    ctx: &Ctx,
+    h: &Hashing,
     lane: &mut Lane,
-    replica: usize,
+    replica: ReplicaId,
     plan: &Plan,
     diff: &[usize],
-    dropouts: &Dropouts,
 ) -> Result<Located> {
+    let (ctx, dropouts) = (h.ctx, h.dropouts);
     let Plan { key, shape, ranges } = *plan;
     let mut located = Located {
         no_key: shape.key.is_none(),
@@ -227,7 +259,7 @@ fn locate(
     for &i in diff.iter().take(NARROWED_RANGES) {
         let range = &ranges[i];
         let Lane { primary, replicas } = lane;
-        let Some(mine) = replicas[replica].as_mut() else {
+        let Some(mine) = replicas[replica.index()].as_mut() else {
             break;
         };
         let (p, r) = both(

@@ -8,8 +8,5 @@ mod state;
 
 pub use perfdata::Perfdata;
 pub use range::Range;
-pub use render::Output;
+pub use render::{Output, LABEL};
 pub use state::{Failure, State};
-
-/// The service label at the start of every status line.
-pub const LABEL: &str = "DRIFT";

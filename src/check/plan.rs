@@ -1,0 +1,143 @@
+//! What a round is to read: the tables each replica still needs, and how
+//! each is to be read (counted, and with `--checksum` hashed).
+
+use super::servers::Dropouts;
+use crate::model::{Key, Listing, Look, ReplicaId};
+use crate::outcome::ReplicaOutcome;
+use crate::rowhash::Shape;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// A table to count, with what decides how and in which order.
+pub(super) struct Table {
+    pub(super) key: Key,
+    /// Snapshots cover it on every side.
+    pub(super) transactional: bool,
+    pub(super) estimated_rows: u64,
+    /// The replicas that need its counts.
+    pub(super) wanted_by: Vec<ReplicaId>,
+    /// Its content is compared too (`--checksum`, transactional tables).
+    pub(super) content: Option<ContentJob>,
+}
+
+/// What a table's content comparison needs.
+#[derive(Debug, Clone)]
+pub(super) struct ContentJob {
+    /// The primary's definition of the table.
+    pub(super) shape: Arc<Shape>,
+    /// The replicas where `CHECKSUM TABLE` is trusted: the primary's
+    /// version, and the table's definition the primary's to the byte.
+    pub(super) trusted: Vec<ReplicaId>,
+    /// `Again` after a difference: by key ranges, narrowed down.
+    pub(super) look: Look,
+}
+
+/// The keys of a replica still without a verdict.
+#[derive(Debug, Default)]
+pub(super) enum Pending {
+    /// Before the first round: every key listed.
+    #[default]
+    All,
+    Only(Vec<Key>),
+}
+
+/// What the run knows of one replica between rounds.
+#[derive(Default)]
+pub(super) struct Tracked {
+    pub(super) found: ReplicaOutcome,
+    pub(super) pending: Pending,
+    pub(super) listing: Arc<Listing>,
+}
+
+impl Tracked {
+    pub(super) fn done(&self) -> bool {
+        matches!(&self.pending, Pending::Only(keys) if keys.is_empty())
+    }
+
+    /// Whether a pending key is not listed on both sides (before the
+    /// first round, always: nothing is listed yet).
+    pub(super) fn needs_listing(&self, primary: &Listing) -> bool {
+        match &self.pending {
+            Pending::All => true,
+            Pending::Only(keys) => keys
+                .iter()
+                .any(|k| !primary.contains_key(k) || !self.listing.contains_key(k)),
+        }
+    }
+
+    /// The keys to take this round's readings in for.
+    pub(super) fn take_pending(&mut self, primary: &Listing, replica: &Listing) -> Vec<Key> {
+        match std::mem::take(&mut self.pending) {
+            Pending::All => union_keys(primary, replica),
+            Pending::Only(keys) => keys,
+        }
+    }
+}
+
+fn union_keys(a: &Listing, b: &Listing) -> Vec<Key> {
+    let set: BTreeSet<&Key> = a.keys().chain(b.keys()).collect();
+    set.into_iter().cloned().collect()
+}
+
+/// The tables to count this round: each one any replica still needs
+/// (listed on the primary and on that replica), with the replicas that
+/// need it; biggest first, so that one huge table does not leave the
+/// other lanes idle at the end, then by name, for a stable order.
+pub(super) fn to_count(
+    primary: &Listing,
+    listings: &BTreeMap<ReplicaId, Arc<Listing>>,
+    tracked: &[Tracked],
+    dropouts: &Dropouts,
+    // With content: the replicas of the primary's version.
+    content: Option<&[ReplicaId]>,
+) -> Vec<Table> {
+    let mut tables: BTreeMap<&Key, Table> = BTreeMap::new();
+    for (&j, replica) in listings.iter().filter(|(j, _)| !dropouts.is_out(**j)) {
+        let t = &tracked[j.index()];
+        let want: Box<dyn Iterator<Item = &Key>> = match &t.pending {
+            Pending::All => Box::new(primary.keys()),
+            Pending::Only(keys) => Box::new(keys.iter()),
+        };
+        for key in want.filter(|k| !k.is_database()) {
+            let (Some(p), Some(r)) = (primary.get(key), replica.get(key)) else {
+                continue;
+            };
+            let table =
+                tables.entry(key).or_insert_with(|| Table {
+                    key: key.clone(),
+                    transactional: p.transactional,
+                    estimated_rows: p.estimated_rows,
+                    wanted_by: Vec::new(),
+                    content: p.shape.clone().filter(|_| content.is_some()).map(|shape| {
+                        ContentJob {
+                            shape,
+                            trusted: Vec::new(),
+                            look: Look::First,
+                        }
+                    }),
+                });
+            // Snapshots cover a table only where every side has it so.
+            table.transactional &= r.transactional;
+            table.wanted_by.push(j);
+            if let Some(job) = &mut table.content {
+                let same_shape = r
+                    .shape
+                    .as_ref()
+                    .is_some_and(|s| s.signature == job.shape.signature);
+                if same_shape && content.is_some_and(|same| same.contains(&j)) {
+                    job.trusted.push(j);
+                }
+                if t.found.comparison.is_suspected(key) {
+                    job.look = Look::Again;
+                }
+            }
+        }
+    }
+    let mut out: Vec<Table> = tables.into_values().collect();
+    out.sort_by(|a, b| {
+        b.estimated_rows
+            .cmp(&a.estimated_rows)
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    out
+}

@@ -1,0 +1,204 @@
+//! The report value: per replica its state, figures, wording and
+//! findings, from which every rendering is made.
+
+use super::evaluate::{age_alerts, nothing_compared, state, tally};
+use super::figures::{figures, perfdata, round_ms, Figures};
+use super::wording::{
+    configuration, core_summary, finding, how_reached, matches, positions, progress,
+};
+use crate::compare::Verdict;
+use crate::config::{Config, Server, Verbosity};
+use crate::consistency::Placement;
+use crate::outcome::{Outcome, ReplicaOutcome};
+use crate::plugin::{Failure, Perfdata, State};
+use crate::rowhash::ContentReading;
+use serde::Serialize;
+
+/// One finding: a table (or a database) that does not match.
+#[derive(Debug, Serialize)]
+pub(super) struct Finding {
+    database: String,
+    table: Option<String>,
+    pub(super) finding: String,
+    /// Where the content differs (`--checksum`): every differing key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<ContentReading>,
+}
+
+/// One replica's part of the report: its verdicts and figures, or why it
+/// has none.
+#[derive(Debug)]
+pub(super) struct Part {
+    pub(super) replica: String,
+    pub(super) state: State,
+    pub(super) summary: String,
+    pub(super) figures: Figures,
+    pub(super) positions: Vec<String>,
+    pub(super) findings: Vec<Finding>,
+    /// The summary without the positions (the status line of several
+    /// replicas names each one's findings only).
+    pub(super) core: String,
+    pub(super) label: String,
+    pub(super) perfdata: Vec<Perfdata>,
+    /// How the verdicts were reached: the honesty line of every answer.
+    pub(super) how: Option<String>,
+    /// `-v`: rounds, re-checks and positions.
+    pub(super) verbose: Option<String>,
+    /// `-vvv`: every match.
+    pub(super) matches: Vec<String>,
+    /// A verdict on every table asked about.
+    pub(super) complete: bool,
+}
+
+impl Part {
+    fn compared(found: &ReplicaOutcome, server: &Server, o: &Outcome, cfg: &Config) -> Part {
+        let t = tally(found);
+        let state = state(&t, &cfg.thresholds, cfg.unverified, found.content_age);
+        let mut core = core_summary(found, &t);
+        if let Some(age) = found
+            .content_age
+            .filter(|&a| age_alerts(&cfg.thresholds, a))
+        {
+            core.push_str(&format!(", the oldest content verification is {age}s old"));
+        }
+        Part {
+            replica: server.address(),
+            state,
+            summary: format!("{core}, {}", positions(found, o.placement.positioned())),
+            figures: figures(found, &t, o, cfg.checksum.is_some()),
+            positions: found.positions.iter().map(|p| p.list()).collect(),
+            findings: findings(found, o.placement.positioned(), cfg.verbosity),
+            core,
+            label: server.label(),
+            perfdata: perfdata(found, &t, cfg),
+            how: Some(how_reached(found, o.placement == Placement::Bracketed)),
+            verbose: (cfg.verbosity >= Verbosity::Progress).then(|| progress(found, o)),
+            matches: matches(found, cfg),
+            complete: t.unverified == 0 && t.unreadable == 0 && !nothing_compared(&t),
+        }
+    }
+
+    /// A replica that left the run: its state and why.
+    fn failed(failure: &Failure, server: &Server) -> Part {
+        Part {
+            replica: server.address(),
+            state: failure.state,
+            summary: failure.message.clone(),
+            figures: Figures::default(),
+            positions: Vec::new(),
+            findings: Vec::new(),
+            core: failure.message.clone(),
+            label: server.label(),
+            perfdata: Vec::new(),
+            how: None,
+            verbose: None,
+            matches: Vec::new(),
+            complete: false,
+        }
+    }
+
+    /// Its long output before the findings.
+    pub(super) fn details(&self) -> impl Iterator<Item = &String> {
+        self.how.iter().chain(&self.verbose)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Report {
+    pub(super) state: State,
+    pub(super) summary: String,
+    /// Per replica, in the order given (none: no comparison at all).
+    pub(super) parts: Vec<Part>,
+    pub(super) time: Option<f64>,
+    /// What the operator should know about the settings.
+    pub(super) notes: Vec<String>,
+    /// `-vv`: the configuration.
+    pub(super) configuration: Option<String>,
+}
+
+impl Report {
+    pub(crate) fn from_outcome(o: &Outcome, cfg: &Config) -> Report {
+        let parts: Vec<Part> = o
+            .replicas
+            .iter()
+            .zip(&cfg.replicas)
+            .map(|(found, server)| match found {
+                Ok(found) => Part::compared(found, server, o, cfg),
+                Err(failure) => Part::failed(failure, server),
+            })
+            .collect();
+        let state = parts.iter().fold(State::Ok, |s, p| s.merge(p.state));
+        Report {
+            state,
+            summary: status_summary(&parts),
+            parts,
+            time: Some(round_ms(o.elapsed.as_secs_f64())),
+            notes: cfg.notes.clone(),
+            configuration: (cfg.verbosity >= Verbosity::Configuration)
+                .then(|| configuration(cfg, o)),
+        }
+    }
+
+    /// No comparison: the state and why, every figure null.
+    pub(crate) fn failure(state: State, message: &str) -> Report {
+        Report {
+            state,
+            summary: message.to_string(),
+            parts: Vec::new(),
+            time: None,
+            notes: Vec::new(),
+            configuration: None,
+        }
+    }
+
+    /// The differing tables of every replica; `None` unless every replica
+    /// has a verdict on every table.
+    pub(super) fn drifted(&self) -> Option<u64> {
+        let complete = !self.parts.is_empty() && self.parts.iter().all(|p| p.complete);
+        complete.then(|| self.parts.iter().filter_map(|p| p.figures.drifted).sum())
+    }
+}
+
+/// One replica: its summary with positions; with several, each replica's
+/// findings in a few words, worst first (a failed replica's message names
+/// it already).
+fn status_summary(parts: &[Part]) -> String {
+    match parts {
+        [one] => one.summary.clone(),
+        _ => worst_first(parts)
+            .iter()
+            .map(|p| match p.figures.tables {
+                Some(_) => format!("{}: {}", p.replica, p.core),
+                None => p.core.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// The worst state first; the order given among equals.
+pub(super) fn worst_first(parts: &[Part]) -> Vec<&Part> {
+    let mut ordered: Vec<&Part> = parts.iter().collect();
+    ordered.sort_by_key(|p| std::cmp::Reverse(p.state.severity()));
+    ordered
+}
+
+fn findings(found: &ReplicaOutcome, positioned: bool, verbosity: Verbosity) -> Vec<Finding> {
+    found
+        .comparison
+        .verdicts
+        .iter()
+        .filter_map(|(k, v)| {
+            let content = match v {
+                Verdict::Drift { content, .. } => content.clone(),
+                _ => None,
+            };
+            Some(Finding {
+                database: k.db().to_string(),
+                table: k.table_name().map(str::to_string),
+                finding: finding(k, v, positioned, verbosity)?,
+                content,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,246 @@
+//! The words of a report: findings, summaries, how verdicts were reached.
+
+use super::evaluate::{nothing_compared, Tally};
+use crate::compare::Verdict;
+use crate::config::{Config, Verbosity};
+use crate::consistency::How;
+use crate::model::{Counts, Key};
+use crate::outcome::{Outcome, ReplicaOutcome};
+use crate::rowhash::ContentReading;
+
+/// What a content difference adds to a finding: how it was seen, and
+/// where (the differing key values themselves with `-vvv`).
+pub(super) fn content_words(c: &ContentReading, verbosity: Verbosity) -> String {
+    let mut line = format!("content differs ({})", c.method);
+    let Some(l) = &c.located else {
+        return line;
+    };
+    if l.no_key {
+        line.push_str("; no primary or NOT NULL unique key: compared whole, not located");
+        return line;
+    }
+    if !l.ranges.is_empty() {
+        let shown: Vec<&str> = l.ranges.iter().take(3).map(String::as_str).collect();
+        let more = if l.ranges.len() > 3 { ", ..." } else { "" };
+        line.push_str(&format!(
+            "; {} key range(s): {}{more}",
+            l.ranges.len(),
+            shown.join("; ")
+        ));
+    }
+    match (l.keys_found, verbosity >= Verbosity::Matches) {
+        (0, _) => {}
+        (n, false) => line.push_str(&format!("; {n} differing key value(s) (-vvv lists them)")),
+        (n, true) => {
+            let more = if n > l.keys.len() { ", ..." } else { "" };
+            line.push_str(&format!(
+                "; {n} differing key value(s): {}{more}",
+                l.keys.join("; ")
+            ));
+        }
+    }
+    line
+}
+
+pub(super) fn signed(c: &Counts) -> String {
+    let d = c.replica as i128 - c.primary as i128;
+    if d >= 0 {
+        format!("+{d}")
+    } else {
+        d.to_string()
+    }
+}
+
+/// One finding, as a long-output line; `None` for a match.
+pub(super) fn finding(
+    key: &Key,
+    v: &Verdict,
+    positioned: bool,
+    verbosity: Verbosity,
+) -> Option<String> {
+    Some(match v {
+        Verdict::Match(_) => return None,
+        Verdict::Drift {
+            counts,
+            at,
+            content,
+            ..
+        } => {
+            let at = at.as_ref().map_or_else(
+                || "read at one replication position".to_string(),
+                |p| format!("verified at GTID {p}"),
+            );
+            let rows = match counts.primary == counts.replica {
+                true => format!("{} rows on both", counts.primary),
+                false => format!(
+                    "primary {}, replica {} ({})",
+                    counts.primary,
+                    counts.replica,
+                    signed(counts)
+                ),
+            };
+            let content = content.as_ref().map_or_else(String::new, |c| {
+                format!(", {}", content_words(c, verbosity))
+            });
+            format!("{key}: {rows}{content}, {at}")
+        }
+        Verdict::Missing { on } => format!("{key}: missing on the {}", on.name()),
+        Verdict::Unverified { last } => {
+            let why = if positioned {
+                "not counted at one replication position in time"
+            } else {
+                "read without comparable replication positions"
+            };
+            let last = last.map_or_else(String::new, |c| {
+                format!(
+                    " (last counts: primary {}, replica {})",
+                    c.primary, c.replica
+                )
+            });
+            format!("{key}: unverified: {why}{last}")
+        }
+        Verdict::Unreadable { side, error } => {
+            format!("{key}: cannot count on the {}: {error}", side.name())
+        }
+    })
+}
+
+pub(super) fn positions(found: &ReplicaOutcome, positioned: bool) -> String {
+    match found.positions.as_slice() {
+        _ if !positioned => {
+            "counts read without comparable replication positions (no GTID wait possible)".into()
+        }
+        [] => "no pair of snapshots at one replication position".into(),
+        [p] => format!("both at GTID {p}"),
+        [first, .., last] => format!(
+            "both at {} replication positions, GTID {first} to {last}",
+            found.positions.len()
+        ),
+    }
+}
+
+/// How each verdict was reached, in words.
+pub(super) fn how_words(how: How) -> &'static str {
+    match how {
+        How::SamePoint => "compared at one replication position",
+        How::Unpositioned => "equal without replication positions",
+    }
+}
+
+/// How the verdicts were reached: the honesty line of every answer.
+pub(super) fn how_reached(found: &ReplicaOutcome, bracketed: bool) -> String {
+    let mut n = [0u64; 2];
+    for v in found.comparison.verdicts.values() {
+        if let Verdict::Match(h) | Verdict::Drift { how: h, .. } = v {
+            n[*h as usize] += 1;
+        }
+    }
+    let parts: Vec<String> = [How::SamePoint, How::Unpositioned]
+        .into_iter()
+        .filter(|h| n[*h as usize] > 0)
+        .map(|h| format!("{} {}", n[h as usize], how_words(h)))
+        .collect();
+    let mut line = match parts.is_empty() {
+        true => "verdicts: none reached".to_string(),
+        false => format!("verdicts: {}", parts.join(", ")),
+    };
+    if bracketed {
+        line.push_str("; MySQL: positions read around the snapshots, not inside them");
+    }
+    line
+}
+
+/// What differs (the first three), or how many tables match; then what
+/// has no verdict.
+pub(super) fn core_summary(found: &ReplicaOutcome, t: &Tally) -> String {
+    let mut summary = if t.drifted > 0 {
+        differing(found, t)
+    } else if nothing_compared(t) {
+        "no table matched the filters".to_string()
+    } else {
+        let matched = t.tables.saturating_sub(t.unverified + t.unreadable);
+        format!("{matched} of {} tables match", t.tables)
+    };
+    if t.unverified > 0 {
+        summary.push_str(&format!(", {} unverified", t.unverified));
+    }
+    if t.unreadable > 0 {
+        summary.push_str(&format!(", {} unreadable", t.unreadable));
+    }
+    summary
+}
+
+pub(super) fn differing(found: &ReplicaOutcome, t: &Tally) -> String {
+    let names: Vec<String> = found
+        .comparison
+        .verdicts
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Verdict::Drift { counts, .. } if counts.primary == counts.replica => {
+                Some(format!("{k} content"))
+            }
+            Verdict::Drift { counts, .. } => Some(format!("{k} {}", signed(counts))),
+            Verdict::Missing { on } => Some(format!("{k} missing on {}", on.name())),
+            _ => None,
+        })
+        .take(3)
+        .collect();
+    let more = if t.drifted > 3 { ", ..." } else { "" };
+    let dbs = match t.databases_one_sided {
+        0 => String::new(),
+        1 => " and 1 database is on one side only".into(),
+        n => format!(" and {n} databases are on one side only"),
+    };
+    format!(
+        "{} of {} tables differ{dbs} ({}{more})",
+        t.drifted - t.databases_one_sided,
+        t.tables,
+        names.join(", ")
+    )
+}
+
+/// `-v`: how the run went for one replica.
+pub(super) fn progress(found: &ReplicaOutcome, o: &Outcome) -> String {
+    format!(
+        "{} round(s), {} table re-check(s), {} snapshot set(s) opened to find ones at one \
+         position; {}",
+        o.rounds,
+        found.comparison.rechecks,
+        o.align_tries,
+        positions(found, o.placement.positioned())
+    )
+}
+
+/// `-vv`: the configuration, and what each server is.
+pub(super) fn configuration(cfg: &Config, o: &Outcome) -> String {
+    format!(
+        "{}; user {}, {} connection(s) per server, timeout {}s, tls {}",
+        o.versions.join(", "),
+        cfg.user,
+        cfg.connections,
+        cfg.timeout.as_secs_f64(),
+        if cfg.tls.is_some() { "on" } else { "off" }
+    )
+}
+
+/// `-vvv`: every match and how it was reached.
+pub(super) fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
+    if cfg.verbosity < Verbosity::Matches {
+        return Vec::new();
+    }
+    found
+        .comparison
+        .verdicts
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Verdict::Match(how) => {
+                let content = match found.comparison.content_checked.contains(k) {
+                    true => ", content included",
+                    false => "",
+                };
+                Some(format!("{k}: match, {}{content}", how_words(*how)))
+            }
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,20 @@
+//! All server I/O: a read-only session per connection, one file per
+//! concern. What differs between MariaDB and MySQL is asked of `Flavor`.
+
+mod connect;
+mod count;
+mod errors;
+mod flavor;
+mod hashes;
+mod listing;
+mod position;
+mod replication;
+mod session;
+mod shapes;
+mod sql;
+
+pub(crate) use connect::kill_ours;
+pub(crate) use hashes::TableResult;
+pub(crate) use position::PrimarySnapshot;
+pub(crate) use replication::Identity;
+pub(crate) use session::Session;
