@@ -37,7 +37,7 @@ use plan::{Pending, Tracked};
 use rounds::{read_round, ReplicaRound};
 use servers::{connect, vet, Dropouts, Lane, Vetted};
 use state_file::StateFile;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -144,12 +144,13 @@ fn remember(state: &mut StateFile, cfg: &Config, tracked: &mut [Tracked], dropou
         let c = &t.found.comparison;
         // The tables whose content is compared at all (snapshots cover
         // them): a MyISAM table must not age forever.
-        let tables = t
+        let tables: BTreeSet<Key> = t
             .listing
             .iter()
             .filter(|(k, info)| !k.is_database() && info.transactional && info.shape.is_some())
             .map(|(k, _)| k.clone())
             .collect();
+        t.found.content_eligible = Some(tables.len() as u64);
         let address = cfg.replicas[j.index()].address();
         let age = state.update(&address, &tables, &c.content_checked, now);
         t.found.content_age = age;

@@ -3,9 +3,22 @@
 //! the next round.
 
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
-use crate::model::{Counts, Key, Look, Role, Round};
+use crate::model::{ContentRead, Counts, Coverage, Key, Look, Role, Round};
 use crate::rowhash::ContentReading;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// Why a table is unverified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsettled {
+    /// No pair of readings at one replication position.
+    NoPosition,
+    /// Counts equal at one position, but the content asked for was not
+    /// compared.
+    ContentLeftOut,
+    /// A difference at one position that no second snapshot set confirmed
+    /// or cleared in time.
+    DifferedOnce,
+}
 
 /// Whether the run may look at pending tables again after this round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +43,11 @@ pub enum Verdict {
     Missing {
         on: Role,
     },
-    /// No pair of readings at one replication position in time; the last
-    /// counts seen, if the table was counted on both sides at all.
+    /// No verdict in time; the last counts seen, if the table was counted
+    /// on both sides at all.
     Unverified {
         last: Option<Counts>,
+        why: Unsettled,
     },
     Unreadable {
         side: Role,
@@ -49,6 +63,9 @@ struct Seen<'a> {
     at: Option<&'a GtidPos>,
     /// Its content, compared in the same snapshots.
     content: Option<&'a ContentReading>,
+    /// The content was asked for and not compared: equal counts are no
+    /// verdict then.
+    content_wanted: bool,
 }
 
 #[derive(Debug, Default)]
@@ -62,6 +79,9 @@ pub struct Comparison {
     /// Tables whose content was compared in an earlier round: a verdict
     /// needs their content again (counts alone would hide content drift).
     had_content: HashSet<Key>,
+    /// Tables whose counts matched while their content, asked for, was
+    /// left out: unverified if nothing better comes.
+    content_left_out: HashSet<Key>,
     /// Tables whose verdict rests on content compared at one position.
     pub content_checked: BTreeSet<Key>,
     /// Tables looked at again after the first round.
@@ -121,18 +141,20 @@ impl Comparison {
             },
         };
         let content = match &reading.content {
-            Some(Err(e)) => {
+            ContentRead::Read(Err(e)) => {
                 return self.unreadable(key, e.side, &format!("checksum: {}", e.message));
             }
-            Some(Ok(c)) => Some(c),
+            ContentRead::Read(Ok(c)) => Some(c),
             // Content seen before and not read now: counts alone decide
             // nothing.
-            None if self.had_content.contains(key) => {
+            _ if self.had_content.contains(key) => {
                 self.last.insert(key.clone(), counts);
                 return false;
             }
-            None => None,
+            ContentRead::LeftOut | ContentRead::NotAsked => None,
         };
+        let wanted =
+            reading.content == ContentRead::LeftOut && round.coverage == Coverage::EveryRun;
         if content.is_some() {
             self.had_content.insert(key.clone());
         }
@@ -140,6 +162,7 @@ impl Comparison {
             counts,
             at: reading.at.as_ref(),
             content,
+            content_wanted: wanted,
         };
         self.judge_seen(key, &seen, round.positioned)
     }
@@ -151,7 +174,11 @@ impl Comparison {
             counts,
             at,
             content,
+            content_wanted,
         } = *seen;
+        if content.is_some() {
+            self.content_left_out.remove(key);
+        }
         let judgement = judge(&Evidence {
             primary: counts.primary,
             replica: counts.replica,
@@ -161,6 +188,12 @@ impl Comparison {
             differed_before: self.suspected.contains(key),
         });
         let verdict = match judgement {
+            // Equal counts are what an UPDATE on the replica leaves.
+            Judgement::Match(_) if content_wanted => {
+                self.content_left_out.insert(key.clone());
+                self.last.insert(key.clone(), counts);
+                return false;
+            }
             Judgement::Match(how) => {
                 // Equal at a later set: what looked like drift was not.
                 self.suspected.remove(key);
@@ -186,6 +219,7 @@ impl Comparison {
         self.rows_primary += counts.primary;
         self.rows_replica += counts.replica;
         self.last.remove(key);
+        self.content_left_out.remove(key);
         self.verdicts.insert(key.clone(), verdict);
         true
     }
@@ -212,8 +246,15 @@ impl Comparison {
             // A table seen missing only once lands here too, with no counts:
             // unconfirmed, so not drift.
             let last = self.last.get(key).copied();
+            let why = if self.suspected.contains(key) {
+                Unsettled::DifferedOnce
+            } else if self.content_left_out.contains(key) {
+                Unsettled::ContentLeftOut
+            } else {
+                Unsettled::NoPosition
+            };
             self.verdicts
-                .insert(key.clone(), Verdict::Unverified { last });
+                .insert(key.clone(), Verdict::Unverified { last, why });
         }
     }
 }

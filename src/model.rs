@@ -176,9 +176,33 @@ pub struct Reading {
     /// The replication position both sides were read at, when it was one
     /// and the same (`None`: different or unknown positions).
     pub at: Option<GtidPos>,
-    /// The content compared in the same snapshots (`--checksum`), or why
-    /// it could not be read; `None`: not compared in this round.
-    pub content: Option<Result<ContentReading, SideError>>,
+    /// The content compared in the same snapshots (`--checksum`).
+    pub content: ContentRead,
+}
+
+/// What became of one table's content in one round.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContentRead {
+    /// Not asked for: no `--checksum`, or a table that snapshots do not
+    /// cover.
+    NotAsked,
+    /// Asked for, but not compared in this round: the budget ran out
+    /// first, or the servers give no positions to compare it at.
+    LeftOut,
+    /// Compared, or why it could not be read.
+    Read(Result<ContentReading, SideError>),
+}
+
+/// Whether content left out of a run leaves its table without a verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Coverage {
+    /// Without `--state-file`: every run must compare the content of every
+    /// table it asks about, or call the table unverified.
+    #[default]
+    EveryRun,
+    /// With `--state-file`: runs compare content in rotation, and the age
+    /// of the oldest verification says how far behind they are.
+    Rotation,
 }
 
 /// What one round read: both listings, and the tables read on both sides.
@@ -191,6 +215,7 @@ pub struct Round {
     /// Replication positions were available (false: a primary without a
     /// binary log or GTIDs; then no difference is drift).
     pub positioned: bool,
+    pub coverage: Coverage,
 }
 
 #[cfg(test)]

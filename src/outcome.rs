@@ -18,6 +18,9 @@ pub struct ReplicaOutcome {
     /// `--state-file`: seconds since the least recently verified table's
     /// content was verified.
     pub content_age: Option<u64>,
+    /// `--state-file`: the tables whose content is compared at all (in
+    /// rotation).
+    pub content_eligible: Option<u64>,
 }
 
 impl ReplicaOutcome {

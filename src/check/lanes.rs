@@ -111,11 +111,20 @@ fn count_batches(
         for Done { replica, value } in counted {
             readings.add(replica, &p, value, aligned.at.as_ref());
         }
-        if aligned.at.is_some() {
-            contents(on, lane, batch, &aligned.replicas, readings)?;
+        match aligned.at {
+            Some(_) => contents(on, lane, batch, &aligned.replicas, readings)?,
+            // Without positions content is never compared.
+            None => left_out(batch, &aligned.replicas, readings),
         }
     }
     Ok(())
+}
+
+/// Each table of `batch` that has a content job: left out on `aligned`.
+fn left_out(batch: &[&Table], aligned: &[ReplicaId], readings: &mut Readings) {
+    for table in batch.iter().filter(|t| t.content.is_some()) {
+        readings.left_out(&table.key, aligned);
+    }
 }
 
 /// The content of each table of `batch` that has a content job, in the
@@ -141,8 +150,9 @@ fn contents(
             Look::Again => ctx.deadline - Duration::from_millis(500).min(ctx.cfg.timeout / 4),
             Look::First => ctx.content_deadline,
         };
-        if let Some(found) = compare_content(on, lane, table, &replicas, until)? {
-            readings.add_content(&table.key, found);
+        match compare_content(on, lane, table, &replicas, until)? {
+            Some(found) => readings.add_content(&table.key, found),
+            None => readings.left_out(&table.key, &replicas),
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! content, and the positions they were compared at.
 
 use crate::consistency::GtidPos;
-use crate::model::{Key, Reading, ReplicaId, SideError, TableCount};
+use crate::model::{ContentRead, Key, Reading, ReplicaId, SideError, TableCount};
 use crate::rowhash::ContentReading;
 use std::collections::HashMap;
 
@@ -58,7 +58,7 @@ impl Readings {
                 primary: (*rows).clone(),
                 replica: c.rows,
                 at: at.cloned(),
-                content: None,
+                content: ContentRead::NotAsked,
             };
             mine.readings.insert(c.key, reading);
         }
@@ -71,7 +71,16 @@ impl Readings {
     pub(super) fn add_content(&mut self, key: &Key, found: Vec<ReplicaContent>) {
         for ReplicaContent { replica, reading } in found {
             if let Some(r) = self.by_replica[replica.index()].readings.get_mut(key) {
-                r.content = Some(reading);
+                r.content = ContentRead::Read(reading);
+            }
+        }
+    }
+
+    /// The content of `key`, asked for, was not compared for `replicas`.
+    pub(super) fn left_out(&mut self, key: &Key, replicas: &[ReplicaId]) {
+        for j in replicas {
+            if let Some(r) = self.by_replica[j.index()].readings.get_mut(key) {
+                r.content = ContentRead::LeftOut;
             }
         }
     }

@@ -8,7 +8,7 @@ use super::readings::{Readings, ReplicaReads};
 use super::servers::{each_replica, Dropouts, Lane};
 use super::unsnapshotted::read_unsnapshotted;
 use crate::consistency::GtidPos;
-use crate::model::{Listing, ReplicaId, Round};
+use crate::model::{Coverage, Listing, ReplicaId, Round};
 use crate::server::Session;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -56,6 +56,15 @@ pub(super) fn read_round(
     let mut readings = Readings::new(ctx.cfg.replicas.len());
     read_unsnapshotted(ctx, &mut lanes[0], &non_tx, run, &mut readings, dropouts)?;
     read_in_lanes(ctx, lanes, &tx, run, &mut readings, dropouts)?;
+    let rotating = ctx
+        .cfg
+        .checksum
+        .as_ref()
+        .is_some_and(|c| c.state_file.is_some());
+    let coverage = match rotating {
+        true => Coverage::Rotation,
+        false => Coverage::EveryRun,
+    };
     Ok(listings
         .into_iter()
         .filter(|(j, _)| !dropouts.is_out(*j))
@@ -70,6 +79,7 @@ pub(super) fn read_round(
                 replica: listing,
                 readings,
                 positioned: run.placement.positioned(),
+                coverage,
             };
             ReplicaRound {
                 replica,

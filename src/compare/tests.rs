@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::{Listing, Reading, SideError, TableInfo};
+use crate::model::{ContentRead, Coverage, Listing, Reading, SideError, TableInfo};
 use std::sync::Arc;
 
 fn key(db: &str, t: &str) -> Key {
@@ -27,7 +27,7 @@ fn round(tables: &[(&str, &str, u64, u64)], at: Option<&str>) -> Round {
                 primary: Ok(*p),
                 replica: Ok(*r),
                 at: at.map(|a| GtidPos::parse(a).unwrap()),
-                content: None,
+                content: ContentRead::NotAsked,
             };
             (key(d, t), reading)
         })
@@ -37,6 +37,7 @@ fn round(tables: &[(&str, &str, u64, u64)], at: Option<&str>) -> Round {
         replica: Arc::new(list(&names)),
         readings,
         positioned: true,
+        coverage: Coverage::EveryRun,
     }
 }
 
@@ -107,7 +108,8 @@ fn different_positions_stay_pending_then_unverified() {
             last: Some(Counts {
                 primary: 10,
                 replica: 10
-            })
+            }),
+            why: Unsettled::NoPosition
         }
     );
     assert_eq!(c.verdicts[&key("a", "u")], Verdict::Match(How::SamePoint));
@@ -134,7 +136,10 @@ fn missing_needs_two_listings() {
     c.finish(&pending);
     assert_eq!(
         c.verdicts[&key("a", "t2")],
-        Verdict::Unverified { last: None }
+        Verdict::Unverified {
+            last: None,
+            why: Unsettled::NoPosition,
+        }
     );
 }
 
@@ -210,7 +215,8 @@ fn drift_is_seen_twice() {
             last: Some(Counts {
                 primary: 5,
                 replica: 4
-            })
+            }),
+            why: Unsettled::DifferedOnce
         }
     );
 }
@@ -219,7 +225,7 @@ fn drift_is_seen_twice() {
 /// to `keys` when it differs.
 fn with_content(mut r: Round, same: bool, keys: &[&str]) -> Round {
     for reading in r.readings.values_mut() {
-        reading.content = Some(Ok(ContentReading {
+        reading.content = ContentRead::Read(Ok(ContentReading {
             method: crate::rowhash::Method::KeyRanges,
             same,
             located: (!same).then(|| crate::rowhash::Located {
@@ -294,7 +300,7 @@ fn one_differing_content_look_is_no_drift() {
 #[test]
 fn unreadable_content_names_the_side() {
     let mut r = round(&[("a", "t", 1, 1)], Some("0-1-1"));
-    r.readings.get_mut(&key("a", "t")).unwrap().content = Some(Err(SideError {
+    r.readings.get_mut(&key("a", "t")).unwrap().content = ContentRead::Read(Err(SideError {
         side: Role::Replica,
         message: "Lock wait timeout".into(),
     }));
@@ -302,4 +308,86 @@ fn unreadable_content_names_the_side() {
     c.round(&keys(&r), &r, Look::First, Budget::Left);
     assert!(matches!(&c.verdicts[&key("a", "t")],
         Verdict::Unreadable { side: Role::Replica, error } if error == "checksum: Lock wait timeout"));
+}
+
+/// `round` with the content of every table asked for and left out.
+fn left_out(mut r: Round, coverage: Coverage) -> Round {
+    for reading in r.readings.values_mut() {
+        reading.content = ContentRead::LeftOut;
+    }
+    Round { coverage, ..r }
+}
+
+/// Content asked for and not compared: equal counts at one position are
+/// no verdict (an UPDATE on the replica leaves them), so the table ends
+/// unverified, saying why; with a state file the rotation covers it
+/// later, and the counts' match stands. Counts that differ are drift
+/// either way.
+#[test]
+fn content_left_out_is_no_match_without_a_rotation() {
+    let equal = left_out(
+        round(&[("a", "t", 7, 7)], Some("0-1-5")),
+        Coverage::EveryRun,
+    );
+    let mut c = Comparison::default();
+    let pending = c.round(&keys(&equal), &equal, Look::First, Budget::Left);
+    assert_eq!(pending, vec![key("a", "t")]);
+    let again = left_out(
+        later(&equal, &[("a", "t", 7, 7)], Some("0-1-6")),
+        Coverage::EveryRun,
+    );
+    assert!(c
+        .round(&pending, &again, Look::Again, Budget::Spent)
+        .is_empty());
+    assert_eq!(
+        c.verdicts[&key("a", "t")],
+        Verdict::Unverified {
+            last: Some(Counts {
+                primary: 7,
+                replica: 7
+            }),
+            why: Unsettled::ContentLeftOut,
+        }
+    );
+    let rotating = left_out(
+        round(&[("a", "t", 7, 7)], Some("0-1-5")),
+        Coverage::Rotation,
+    );
+    let mut c = Comparison::default();
+    assert!(c
+        .round(&keys(&rotating), &rotating, Look::First, Budget::Left)
+        .is_empty());
+    assert_eq!(c.verdicts[&key("a", "t")], Verdict::Match(How::SamePoint));
+    assert!(c.content_checked.is_empty());
+    let differ = left_out(
+        round(&[("a", "t", 7, 8)], Some("0-1-5")),
+        Coverage::EveryRun,
+    );
+    let mut c = Comparison::default();
+    let pending = c.round(&keys(&differ), &differ, Look::First, Budget::Left);
+    let second = left_out(
+        later(&differ, &[("a", "t", 7, 8)], Some("0-1-9")),
+        Coverage::EveryRun,
+    );
+    assert!(c
+        .round(&pending, &second, Look::Again, Budget::Left)
+        .is_empty());
+    assert!(matches!(c.verdicts[&key("a", "t")], Verdict::Drift { .. }));
+}
+
+/// Left out in one round, compared in the next: a match with content.
+#[test]
+fn content_compared_later_settles_what_was_left_out() {
+    let first = left_out(
+        round(&[("a", "t", 3, 3)], Some("0-1-5")),
+        Coverage::EveryRun,
+    );
+    let mut c = Comparison::default();
+    let pending = c.round(&keys(&first), &first, Look::First, Budget::Left);
+    let read = with_content(later(&first, &[("a", "t", 3, 3)], Some("0-1-6")), true, &[]);
+    assert!(c
+        .round(&pending, &read, Look::Again, Budget::Spent)
+        .is_empty());
+    assert_eq!(c.verdicts[&key("a", "t")], Verdict::Match(How::SamePoint));
+    assert!(c.content_checked.contains(&key("a", "t")));
 }

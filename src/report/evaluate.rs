@@ -97,7 +97,7 @@ pub(super) fn nothing_compared(f: &Tally) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::Comparison;
+    use crate::compare::{Comparison, Unsettled};
     use crate::consistency::How;
     use crate::model::{Counts, Key};
     use crate::plugin::Range;
@@ -150,7 +150,10 @@ mod tests {
             drift(10, 7),
             drift(5, 6),
             Verdict::Missing { on: Role::Replica },
-            Verdict::Unverified { last: None },
+            Verdict::Unverified {
+                last: None,
+                why: Unsettled::NoPosition,
+            },
         ]);
         let t = tally(&found);
         assert_eq!((t.tables, t.drifted, t.max_row_diff), (5, 3, 3));
@@ -181,7 +184,13 @@ mod tests {
     #[test]
     fn what_has_no_verdict_is_never_ok() {
         let th = defaults();
-        let unverified = tally(&outcome(vec![MATCH, Verdict::Unverified { last: None }]));
+        let unverified = tally(&outcome(vec![
+            MATCH,
+            Verdict::Unverified {
+                last: None,
+                why: Unsettled::NoPosition,
+            },
+        ]));
         assert_eq!(
             state(&unverified, &th, State::Unknown, None),
             State::Unknown

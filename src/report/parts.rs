@@ -4,7 +4,7 @@
 use super::evaluate::{age_alerts, nothing_compared, state, tally};
 use super::figures::{figures, perfdata, round_ms, Figures};
 use super::wording::{
-    configuration, core_summary, finding, how_reached, matches, positions, progress,
+    configuration, core_summary, finding, how_reached, matches, positions, progress, rotation_words,
 };
 use crate::compare::Verdict;
 use crate::config::{Config, Server, Verbosity};
@@ -55,6 +55,7 @@ impl Part {
         let t = tally(found);
         let state = state(&t, &cfg.thresholds, cfg.unverified, found.content_age);
         let mut core = core_summary(found, &t);
+        core.push_str(&rotation_words(found));
         if let Some(age) = found
             .content_age
             .filter(|&a| age_alerts(&cfg.thresholds, a))

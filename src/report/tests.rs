@@ -1,10 +1,12 @@
 //! The renderings of a report.
 
 use super::parts::Report;
-use super::wording::signed;
+use super::wording::{finding, signed};
 use super::{number, render};
 use crate::cli::OutputFormat;
-use crate::model::Counts;
+use crate::compare::{Unsettled, Verdict};
+use crate::config::Verbosity;
+use crate::model::{Counts, Key};
 use crate::plugin::State;
 
 #[test]
@@ -30,5 +32,42 @@ fn a_failure_carries_every_figure_as_null() {
     assert_eq!(
         number(&r),
         "DRIFT CRITICAL - cannot connect to primary a:1: refused\n"
+    );
+}
+
+/// Each reason a table is unverified, in words, with its last counts.
+#[test]
+fn unverified_says_why() {
+    let key = Key::table("shop".into(), "orders");
+    let last = Some(Counts {
+        primary: 7,
+        replica: 7,
+    });
+    let words = |why, positioned| {
+        let v = Verdict::Unverified { last, why };
+        finding(&key, &v, positioned, Verbosity::Normal).unwrap()
+    };
+    let tail = " (last counts: primary 7, replica 7)";
+    assert_eq!(
+        words(Unsettled::ContentLeftOut, true),
+        format!(
+            "shop.orders: unverified: counts equal at one replication position, content not \
+             compared in time{tail}"
+        )
+    );
+    assert_eq!(
+        words(Unsettled::ContentLeftOut, false),
+        format!("shop.orders: unverified: content not compared: no comparable replication positions{tail}")
+    );
+    assert_eq!(
+        words(Unsettled::DifferedOnce, true),
+        format!(
+            "shop.orders: unverified: differed at one replication position, not seen again in \
+             time{tail}"
+        )
+    );
+    assert_eq!(
+        words(Unsettled::NoPosition, true),
+        format!("shop.orders: unverified: not counted at one replication position in time{tail}")
     );
 }

@@ -1,7 +1,7 @@
 //! The words of a report: findings, summaries, how verdicts were reached.
 
 use super::evaluate::{nothing_compared, Tally};
-use crate::compare::Verdict;
+use crate::compare::{Unsettled, Verdict};
 use crate::config::{Config, Verbosity};
 use crate::consistency::How;
 use crate::model::{Counts, Key};
@@ -85,11 +85,19 @@ pub(super) fn finding(
             format!("{key}: {rows}{content}, {at}")
         }
         Verdict::Missing { on } => format!("{key}: missing on the {}", on.name()),
-        Verdict::Unverified { last } => {
-            let why = if positioned {
-                "not counted at one replication position in time"
-            } else {
-                "read without comparable replication positions"
+        Verdict::Unverified { last, why } => {
+            let why = match (why, positioned) {
+                (Unsettled::ContentLeftOut, true) => {
+                    "counts equal at one replication position, content not compared in time"
+                }
+                (Unsettled::ContentLeftOut, false) => {
+                    "content not compared: no comparable replication positions"
+                }
+                (Unsettled::DifferedOnce, _) => {
+                    "differed at one replication position, not seen again in time"
+                }
+                (Unsettled::NoPosition, true) => "not counted at one replication position in time",
+                (Unsettled::NoPosition, false) => "read without comparable replication positions",
             };
             let last = last.map_or_else(String::new, |c| {
                 format!(
@@ -243,4 +251,16 @@ pub(super) fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// `--state-file`: how far the rotation stands, when this run compared
+/// the content of only some tables.
+pub(super) fn rotation_words(found: &ReplicaOutcome) -> String {
+    let compared = found.comparison.content_checked.len() as u64;
+    match found.content_eligible {
+        Some(eligible) if compared < eligible => {
+            format!(", content of {compared} of {eligible} tables compared this run")
+        }
+        _ => String::new(),
+    }
 }
