@@ -13,7 +13,7 @@ mod session;
 mod shapes;
 mod sql;
 
-pub(crate) use connect::kill_ours;
+pub(crate) use connect::{kill_ours, ConnectBy, NoSession};
 pub(crate) use hashes::TableResult;
 pub(crate) use position::PrimarySnapshot;
 pub(crate) use replication::Identity;

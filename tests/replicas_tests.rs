@@ -416,6 +416,43 @@ fn a_frozen_replica_is_left_behind() {
     assert!(run.elapsed.as_secs_f64() < 5.0, "{run}");
 }
 
+/// A frozen replica given less than a fair time to answer (a quarter of
+/// `-t 3`: 0.75 s) is not called unreachable: that is the plugin's own
+/// budget running out, UNKNOWN, and the others are compared all the same.
+#[test]
+fn a_replica_given_too_little_time_is_not_called_unreachable() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
+    let _g = exclusive();
+    let (p, db) = seeded("set_too_little");
+    on_only(
+        Side::Chained,
+        &[&format!("INSERT INTO `{db}`.t1 (v) VALUES (9)")],
+    );
+    signal(Side::Replica2, "-STOP");
+    let run = check(&p).replicas(&REPLICAS).args(&["-t", "3"]).run();
+    signal(Side::Replica2, "-CONT");
+    run.assert_state(State::Critical);
+    assert_eq!(
+        part_of(&run, Side::Replica2),
+        format!(
+            "timeout after 3s while connecting to replica {}",
+            addr(Side::Replica2)
+        ),
+        "{run}"
+    );
+    let line = format!(
+        "{}: UNKNOWN - timeout after 3s while connecting",
+        addr(Side::Replica2)
+    );
+    assert!(run.stdout.lines().any(|l| l.starts_with(&line)), "{run}");
+    assert_eq!(
+        compared(&run, Side::Chained),
+        format!("1 of 3 tables differ ({db}.t1 +1)")
+    );
+}
+
 #[test]
 fn a_timeout_names_the_replica_that_hangs() {
     if !require(Feature::ThreeReplicas) {

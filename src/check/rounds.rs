@@ -56,6 +56,17 @@ pub(super) fn read_round(
     let mut readings = Readings::new(ctx.cfg.replicas.len());
     read_unsnapshotted(ctx, &mut lanes[0], &non_tx, run, &mut readings, dropouts)?;
     read_in_lanes(ctx, lanes, &tx, run, &mut readings, dropouts)?;
+    Ok(per_replica(ctx, run, listings, readings, dropouts))
+}
+
+/// Each replica's round, of the readings taken and its listing.
+fn per_replica(
+    ctx: &Ctx,
+    run: &RunState,
+    listings: BTreeMap<ReplicaId, Arc<Listing>>,
+    mut readings: Readings,
+    dropouts: &Dropouts,
+) -> Vec<ReplicaRound> {
     let rotating = ctx
         .cfg
         .checksum
@@ -65,7 +76,7 @@ pub(super) fn read_round(
         true => Coverage::Rotation,
         false => Coverage::EveryRun,
     };
-    Ok(listings
+    listings
         .into_iter()
         .filter(|(j, _)| !dropouts.is_out(*j))
         .map(|(replica, listing)| {
@@ -88,7 +99,7 @@ pub(super) fn read_round(
                 first_gap,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// The primary's listing and each active replica's, all at once on the

@@ -7,9 +7,9 @@ use crate::config::Server;
 use crate::consistency::{lineage, GtidPos, Lineage, Placement};
 use crate::model::ReplicaId;
 use crate::plugin::{Failure, State};
-use crate::server::{Identity, Session};
+use crate::server::{ConnectBy, Identity, NoSession, Session};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// One primary connection and one connection to each replica (`None`: the
 /// replica could not be reached), working on the same tables.
@@ -134,12 +134,41 @@ fn connect_all(ctx: &Ctx, server: &Server, until: Instant) -> Result<Vec<Session
     all_at_once(0..ctx.cfg.connections, |i| {
         ctx.stage.set(server, i, format!("connecting to {server}"));
         let register = |slot, id| ctx.registry.add(slot, id);
-        let session = Session::connect(ctx.cfg, server, i, until, &register)?;
+        let by = match until < ctx.deadline {
+            true => ConnectBy::Own(until),
+            false => ConnectBy::RunDeadline(until),
+        };
+        let session = Session::connect(ctx.cfg, server, i, by, &register)
+            .map_err(|why| unreached(ctx, server, why, until))?;
         note(ctx, &session, "connected");
         Ok(session)
     })
     .into_iter()
     .collect()
+}
+
+/// A connection must be given this long before a server that does not
+/// answer is called unreachable.
+const FAIR_CONNECT: Duration = Duration::from_secs(1);
+
+/// Why `server` gave no session. No answer within a fair time of its own
+/// (a replica's patience, when others are compared) is the server's
+/// fault: CRITICAL. No answer before the run's own deadline, or within
+/// less than a fair time, is the plugin's budget running out: UNKNOWN.
+fn unreached(ctx: &Ctx, server: &Server, why: NoSession, until: Instant) -> Failure {
+    match why {
+        NoSession::Failed(f) => f,
+        NoSession::NoAnswer { within } if within >= FAIR_CONNECT && until < ctx.deadline => {
+            Failure::critical(format!(
+                "cannot connect to {server}: it did not answer within {:.1}s",
+                within.as_secs_f64()
+            ))
+        }
+        NoSession::NoAnswer { .. } => Failure::unknown(format!(
+            "timeout after {}s while connecting to {server}",
+            ctx.cfg.timeout.as_secs_f64()
+        )),
+    }
 }
 
 /// Makes sure each replica is a replica of the primary, as far as the
@@ -172,6 +201,7 @@ pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<Vet
             dropouts.leave(*replica, why);
         }
     }
+    given_twice(ctx, &replicas, dropouts);
     each_replica(&mut lane.replicas, &all, dropouts, |_, s| {
         staged(ctx, s, "reading its replication state", replication_running)
     });
@@ -191,7 +221,7 @@ pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<Vet
     }));
     let same_version = replicas
         .iter()
-        .filter(|d| d.value.flavor == p.flavor && d.value.version == p.version)
+        .filter(|d| same_checksums(&d.value, &p))
         .map(|d| d.replica)
         .collect();
     Ok(Vetted {
@@ -199,6 +229,46 @@ pub(super) fn vet(ctx: &Ctx, lane: &mut Lane, dropouts: &Dropouts) -> Result<Vet
         versions,
         same_version,
     })
+}
+
+/// The same server given under two names (`127.0.0.1:3306` and
+/// `localhost:3306`), told by its identity: every replica but the first
+/// so named leaves the run, UNKNOWN. Two servers of one replication
+/// topology never share a server id (and, on MySQL, a UUID).
+fn given_twice(ctx: &Ctx, replicas: &[Done<Identity>], dropouts: &Dropouts) {
+    for (i, d) in replicas.iter().enumerate() {
+        let same = |e: &&Done<Identity>| {
+            e.value.server_id == d.value.server_id && e.value.uuid == d.value.uuid
+        };
+        if let Some(first) = replicas[..i].iter().find(same) {
+            let (server, other) = (
+                &ctx.cfg.replicas[d.replica.index()],
+                &ctx.cfg.replicas[first.replica.index()],
+            );
+            dropouts.leave(
+                d.replica,
+                Failure::unknown(format!(
+                    "{server} is {other} again (server_id {}): the same server given twice",
+                    d.value.server_id
+                )),
+            );
+        }
+    }
+}
+
+/// Whether `CHECKSUM TABLE` computes alike on both: the same flavor and
+/// version number. What follows the number (MariaDB's `-log` when the
+/// binary log is on, a distribution's build) does not change it.
+fn same_checksums(a: &Identity, b: &Identity) -> bool {
+    a.flavor == b.flavor && version_number(&a.version) == version_number(&b.version)
+}
+
+/// `10.11.19` of `10.11.19-MariaDB-0+deb12u1-log`.
+fn version_number(version: &str) -> &str {
+    let end = version
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(version.len());
+    &version[..end]
 }
 
 /// The flavor and `@@version`, as `-vv` shows them: `MySQL 9.7.4`.
@@ -289,4 +359,25 @@ pub(super) fn lagging(ctx: &Ctx, replica: &mut Session, pos: &GtidPos) -> Failur
             ctx.started.elapsed().as_secs_f64()
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_number;
+
+    /// MariaDB appends `-log` when the binary log is on: a primary that
+    /// logs and a replica that does not are of one version.
+    #[test]
+    fn version_numbers_leave_suffixes_out() {
+        assert_eq!(version_number("10.11.19-MariaDB-0+deb12u1-log"), "10.11.19");
+        assert_eq!(
+            version_number("10.11.19-MariaDB-0+deb12u1"),
+            version_number("10.11.19-MariaDB-0+deb12u1-log")
+        );
+        assert_eq!(version_number("9.7.4"), "9.7.4");
+        assert_ne!(
+            version_number("11.8.2-MariaDB"),
+            version_number("11.8.3-MariaDB")
+        );
+    }
 }

@@ -123,19 +123,23 @@ impl StateFile {
         oldest
     }
 
-    /// Writes the state to `path`: a new file, synced, renamed over the
-    /// old one, and the directory synced.
+    /// Writes the state to `path`: a new file with the old one's mode and
+    /// owner, synced, renamed over the old one, and the directory synced.
+    /// The new file never stays behind: removed when any step fails, and
+    /// those of writers that died mid-write (a timeout ends the process
+    /// wherever it is) removed by the next run.
     pub(crate) fn save(&self, path: &Path) -> Result<(), Failure> {
         let fail = |e: std::io::Error| {
             Failure::unknown(format!("cannot write state file {}: {e}", path.display()))
         };
         let text = serde_json::to_vec(self).map_err(|e| fail(std::io::Error::other(e)))?;
+        remove_stale_temporaries(path);
         let tmp = temporary(path);
-        let mut file = std::fs::File::create(&tmp).map_err(fail)?;
-        file.write_all(&text).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
-        drop(file);
-        std::fs::rename(&tmp, path).map_err(fail)?;
+        let written = write_new(&tmp, &text, path).and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(fail(e));
+        }
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         if let Ok(dir) = std::fs::File::open(dir.unwrap_or(Path::new("."))) {
             // Makes the rename itself durable; some file systems refuse.
@@ -145,12 +149,51 @@ impl StateFile {
     }
 }
 
+/// `tmp` holding `text`, synced, with the mode and owner of `old` when
+/// that exists (a file made 0444 or given to another user stays so).
+fn write_new(tmp: &Path, text: &[u8], old: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut file = std::fs::File::create(tmp)?;
+    if let Ok(meta) = std::fs::metadata(old) {
+        file.set_permissions(meta.permissions())?;
+        std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()))?;
+    }
+    file.write_all(text)?;
+    file.sync_all()
+}
+
 /// `FILE.tmp.PID` beside `FILE`: on the same file system, so the rename
 /// is atomic; per process, so two runs at once do not share it.
 fn temporary(path: &Path) -> PathBuf {
+    temporary_of(path, std::process::id())
+}
+
+fn temporary_of(path: &Path, pid: u32) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp.{}", std::process::id()));
+    name.push(format!(".tmp.{pid}"));
     path.with_file_name(name)
+}
+
+/// Removes the `FILE.tmp.PID` of processes that no longer run.
+fn remove_stale_temporaries(path: &Path) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let Ok(entries) = std::fs::read_dir(dir.unwrap_or(Path::new("."))) else {
+        return;
+    };
+    let prefix = format!("{name}.tmp.");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let pid = file.to_str().and_then(|f| f.strip_prefix(&prefix));
+        let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(temporary_of(path, pid));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -222,5 +265,44 @@ mod tests {
         );
         s.save(&path).unwrap();
         assert!(!temporary(&path).exists(), "the next save replaces it");
+    }
+
+    /// The file left by a writer that died (a PID that runs no more) is
+    /// removed by the next save; a failed save leaves none of its own.
+    #[test]
+    fn no_temporary_file_stays_behind() {
+        let path = scratch("stale");
+        let s = StateFile::load(&path).unwrap();
+        // Above any PID Linux gives (pid_max is at most 2^22).
+        let dead = temporary_of(&path, 4_194_999);
+        std::fs::write(&dead, b"{").unwrap();
+        s.save(&path).unwrap();
+        assert!(!dead.exists(), "a dead writer's file is removed");
+        // A directory where the file should go: the rename fails.
+        let blocked = scratch("blocked");
+        std::fs::create_dir_all(blocked.join("sub")).unwrap();
+        let e = s.save(&blocked).unwrap_err();
+        assert!(
+            e.message.starts_with("cannot write state file"),
+            "{}",
+            e.message
+        );
+        assert!(
+            !temporary(&blocked).exists(),
+            "the failed save's file is removed"
+        );
+    }
+
+    /// Replacing the file keeps its mode (a 0444 file stays 0444).
+    #[test]
+    fn the_file_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = scratch("mode");
+        let s = StateFile::load(&path).unwrap();
+        s.save(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        s.save(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o444);
     }
 }

@@ -97,28 +97,68 @@ fn connect_within(opts: OptsBuilder, within: Duration) -> std::result::Result<Co
     }
 }
 
+/// Why a server gave no session.
+pub(crate) enum NoSession {
+    /// It refused, failed, or is not a MySQL server: the failure to answer
+    /// with.
+    Failed(Failure),
+    /// No answer within the time the connection was given; whether that
+    /// is the server's fault depends on how long that was.
+    NoAnswer { within: Duration },
+}
+
+impl From<Failure> for NoSession {
+    fn from(f: Failure) -> NoSession {
+        NoSession::Failed(f)
+    }
+}
+
+/// The driver gave up waiting: for the TCP connection, or for its answer.
+fn timed_out(e: &mysql::Error) -> bool {
+    use mysql::DriverError as D;
+    match e {
+        mysql::Error::DriverError(D::ConnectTimeout) => true,
+        mysql::Error::DriverError(D::CouldNotConnect(Some((_, _, kind)))) => {
+            *kind == std::io::ErrorKind::TimedOut
+        }
+        mysql::Error::IoError(io) => io.kind() == std::io::ErrorKind::TimedOut,
+        _ => false,
+    }
+}
+
+/// How long a connection is given.
+#[derive(Clone, Copy)]
+pub(crate) enum ConnectBy {
+    /// The run's own deadline: the watchdog, a moment later, answers and
+    /// names the stage.
+    RunDeadline(Instant),
+    /// A time of its own (a replica's patience): no answer by then is the
+    /// answer.
+    Own(Instant),
+}
+
 impl Session {
     pub(crate) fn connect(
         cfg: &Config,
         server: &Server,
         index: usize,
-        deadline: Instant,
+        by: ConnectBy,
         connected: &dyn Fn(Slot, u32),
-    ) -> Result<Session> {
-        let left = deadline.saturating_duration_since(Instant::now());
+    ) -> std::result::Result<Session, NoSession> {
+        let (until, grace) = match by {
+            ConnectBy::RunDeadline(at) => (at, Duration::from_secs(1)),
+            ConnectBy::Own(at) => (at, Duration::ZERO),
+        };
+        let left = until.saturating_duration_since(Instant::now());
         let opts = opts(cfg, server, left.min(Duration::from_secs(15)));
-        // A second past `deadline`: when that is the run's, the watchdog
-        // answers first, naming the stage.
-        let conn = connect_within(opts, left + Duration::from_secs(1)).map_err(|e| match e {
-            NoConnection::Refused(e) => connect_failure(server, e),
-            NoConnection::Silent => Failure::critical(format!(
-                "cannot connect to {server}: it did not answer within {:.1}s",
-                left.as_secs_f64()
-            )),
-            NoConnection::DriverBug(why) => Failure::critical(format!(
+        let conn = connect_within(opts, left + grace).map_err(|e| match e {
+            NoConnection::Refused(e) if timed_out(&e) => NoSession::NoAnswer { within: left },
+            NoConnection::Refused(e) => NoSession::Failed(connect_failure(server, e)),
+            NoConnection::Silent => NoSession::NoAnswer { within: left },
+            NoConnection::DriverBug(why) => NoSession::Failed(Failure::critical(format!(
                 "cannot connect to {server}: the MySQL driver failed in the handshake \
                  {HANDSHAKE_TRIES} times ({why})"
-            )),
+            ))),
         })?;
         let flavor = Flavor::of_handshake(conn.server_version());
         let mut s = Session {

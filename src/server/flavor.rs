@@ -74,11 +74,12 @@ impl Flavor {
         }
     }
 
-    /// Server id, version and (MySQL) the executed set, in one row.
+    /// Server id, version and (MySQL) the executed set and server UUID, in
+    /// one row.
     pub(super) fn identity_sql(self) -> &'static str {
         match self {
-            Flavor::MariaDb => "SELECT @@server_id, @@version, ''",
-            Flavor::MySql => "SELECT @@server_id, @@version, @@GLOBAL.gtid_executed",
+            Flavor::MariaDb => "SELECT @@server_id, @@version, '', ''",
+            Flavor::MySql => "SELECT @@server_id, @@version, @@GLOBAL.gtid_executed, @@server_uuid",
         }
     }
 

@@ -16,11 +16,11 @@ impl Session {
     pub(crate) fn identity(&mut self) -> Result<Identity> {
         // One round trip; MySQL's executed set with it (empty on MariaDB).
         let sql = self.flavor.identity_sql();
-        let row: Option<(u32, String, String)> = self
+        let row: Option<(u32, String, String, String)> = self
             .conn
             .query_first(sql)
             .map_err(|e| self.err("reading @@server_id", e))?;
-        let (server_id, version, executed) = row.unwrap_or_default();
+        let (server_id, version, executed, uuid) = row.unwrap_or_default();
         let (gtids, executed) = match self.flavor {
             Flavor::MySql => {
                 let executed = GtidPos::parse(&executed).map_err(|e| self.invalid(e))?;
@@ -30,6 +30,7 @@ impl Session {
         };
         Ok(Identity {
             server_id,
+            uuid,
             flavor: self.flavor,
             version,
             gtids,
@@ -174,6 +175,8 @@ pub(crate) struct ReplicaHealth {
 /// A server's place in replication (see `Session::identity`).
 pub(crate) struct Identity {
     pub(crate) server_id: u32,
+    /// MySQL's `@@server_uuid` (empty on MariaDB, which has none).
+    pub(crate) uuid: String,
     pub(crate) flavor: Flavor,
     /// `@@version`.
     pub(crate) version: String,

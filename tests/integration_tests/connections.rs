@@ -466,3 +466,35 @@ fn tls_connections() {
         .run();
     run.assert_state(State::Ok);
 }
+
+/// The same replica under two names (its address and `localhost`) is told
+/// by the server's identity: UNKNOWN, "the same server given twice", with
+/// no doubled figures; the first name is compared.
+#[test]
+fn one_replica_under_two_names() {
+    let _g = shared();
+    let (p, _) = seeded("twice");
+    let (m, r) = (primary_addr(), replica_addr());
+    let local = format!("localhost:{}", port(Side::Replica));
+    let include = format!("^{p}");
+    let run = plugin()
+        .args(&["--master", &m, "--replica", &r, "--replica", &local])
+        .args(&["-u", "monitor", "--include-db", &include])
+        .envs(&[("MYSQL_PWD", &monitor_password())])
+        .run();
+    run.assert_plugin_output();
+    run.assert_state(State::Unknown);
+    let twice = format!("{local}: UNKNOWN - replica {local} is replica {r} again (server_id ");
+    let line = run.stdout.lines().find(|l| l.starts_with(&twice));
+    assert!(
+        line.is_some_and(|l| l.ends_with("): the same server given twice")),
+        "{run}"
+    );
+    let compared = format!("{r}: OK - 3 of 3 tables match, ");
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with(&compared)),
+        "{run}"
+    );
+    let label = format!("localhost_{}.tables", port(Side::Replica));
+    assert!(!run.first_line().contains(&label), "{run}");
+}
