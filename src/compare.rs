@@ -66,6 +66,8 @@ struct Seen<'a> {
     /// The content was asked for and not compared: equal counts are no
     /// verdict then.
     content_wanted: bool,
+    /// The content was asked for, and snapshots do not cover the table.
+    counts_only: bool,
 }
 
 #[derive(Debug, Default)]
@@ -82,6 +84,9 @@ pub struct Comparison {
     /// Tables whose counts matched while their content, asked for, was
     /// left out: unverified if nothing better comes.
     content_left_out: HashSet<Key>,
+    /// Tables whose content was asked for and whose verdict rests on
+    /// counts alone: snapshots do not cover them.
+    pub counts_only: BTreeSet<Key>,
     /// Tables whose verdict rests on content compared at one position.
     pub content_checked: BTreeSet<Key>,
     /// Tables looked at again after the first round.
@@ -151,7 +156,7 @@ impl Comparison {
                 self.last.insert(key.clone(), counts);
                 return false;
             }
-            ContentRead::LeftOut | ContentRead::NotAsked => None,
+            ContentRead::LeftOut | ContentRead::NotAsked | ContentRead::NotCovered => None,
         };
         let wanted =
             reading.content == ContentRead::LeftOut && round.coverage == Coverage::EveryRun;
@@ -163,6 +168,7 @@ impl Comparison {
             at: reading.at.as_ref(),
             content,
             content_wanted: wanted,
+            counts_only: reading.content == ContentRead::NotCovered,
         };
         self.judge_seen(key, &seen, round.positioned)
     }
@@ -175,6 +181,7 @@ impl Comparison {
             at,
             content,
             content_wanted,
+            counts_only,
         } = *seen;
         if content.is_some() {
             self.content_left_out.remove(key);
@@ -215,6 +222,9 @@ impl Comparison {
         };
         if content.is_some() && at.is_some() {
             self.content_checked.insert(key.clone());
+        }
+        if counts_only {
+            self.counts_only.insert(key.clone());
         }
         self.rows_primary += counts.primary;
         self.rows_replica += counts.replica;

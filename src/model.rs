@@ -189,6 +189,9 @@ pub enum ContentRead {
     /// Asked for, but not compared in this round: the budget ran out
     /// first, or the servers give no positions to compare it at.
     LeftOut,
+    /// Asked for, but snapshots do not cover the table (MyISAM, Aria,
+    /// MEMORY): its counts alone are compared.
+    NotCovered,
     /// Compared, or why it could not be read.
     Read(Result<ContentReading, SideError>),
 }

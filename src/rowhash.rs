@@ -363,8 +363,8 @@ pub(crate) struct SideContent {
     pub(crate) digests: Vec<Digest>,
 }
 
-/// Rows of one range, by key (as shown) with their hash.
-pub(crate) type RowHashes = HashMap<Vec<String>, String>;
+/// Rows of one range, by their key values' bytes, with their hash.
+pub(crate) type RowHashes = HashMap<Vec<Vec<u8>>, String>;
 
 /// Where a table's content differs, as far as it was narrowed down.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
@@ -399,8 +399,8 @@ pub(crate) fn differing(primary: &SideContent, replica: &SideContent) -> Vec<usi
 
 /// The key values whose rows differ between two listings of one range,
 /// sorted.
-pub(crate) fn differing_keys(primary: &RowHashes, replica: &RowHashes) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = primary
+pub(crate) fn differing_keys(primary: &RowHashes, replica: &RowHashes) -> Vec<Vec<Vec<u8>>> {
+    let mut out: Vec<Vec<Vec<u8>>> = primary
         .iter()
         .filter(|(k, h)| replica.get(*k) != Some(h))
         .map(|(k, _)| k.clone())
@@ -415,15 +415,29 @@ pub(crate) fn differing_keys(primary: &RowHashes, replica: &RowHashes) -> Vec<Ve
     out
 }
 
-/// `id=5` or `a=1, b=x`.
-pub(crate) fn show_key(shape: &Shape, values: &[String]) -> String {
+/// `id=5` or `a=1, b=x`; binary values, and values that are not
+/// printable text, in hex (`k=0x7C0A3B00`), so that a DBA can find the row.
+pub(crate) fn show_key(shape: &Shape, values: &[Vec<u8>]) -> String {
     let key = shape.key.as_deref().unwrap_or_default();
     let parts: Vec<String> = key
         .iter()
         .zip(values)
-        .map(|(&i, v)| format!("{}={v}", shape.columns[i].name))
+        .map(|(&i, v)| {
+            let c = &shape.columns[i];
+            format!("{}={}", c.name, shown_value(c, v))
+        })
         .collect();
     parts.join(", ")
+}
+
+fn shown_value(column: &Column, bytes: &[u8]) -> String {
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.chars().any(char::is_control));
+    match text {
+        Some(t) if class(&column.data_type) != Class::Bytes => t.to_string(),
+        _ => format!("0x{}", hex(bytes).to_ascii_uppercase()),
+    }
 }
 
 #[cfg(test)]

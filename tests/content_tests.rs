@@ -574,3 +574,75 @@ fn content_not_compared_is_never_ok() {
     let big = finding(&long, &db, "big").unwrap_or_else(|| panic!("big not named: {long}"));
     assert!(big.contains("differing key value(s): id=300000,"), "{big}");
 }
+
+/// Binary keys are shown in hex, in the text and in the JSON: as bytes
+/// they would print as U+FFFD, spaces or a line break. The JSON's finding
+/// does not point at `-vvv`: it carries the keys itself.
+#[test]
+fn binary_keys_are_shown_in_hex() {
+    let _g = exclusive();
+    let p = fresh("content_binkey");
+    let db = format!("{p}_a");
+    let mut sql = database(&db);
+    sql.push("CREATE TABLE b (k VARBINARY(4) PRIMARY KEY, v INT) ENGINE=InnoDB".into());
+    sql.push(
+        "INSERT INTO b VALUES (0xFFFFFFFF, 1), (0x00000000, 2), (0x7C0A3B00, 3), (0x41, 4)".into(),
+    );
+    replicated(&sql);
+    on_replica_only(&[&format!(
+        "UPDATE `{db}`.b SET v = v + 10 WHERE k IN (0xFFFFFFFF, 0x00000000, 0x7C0A3B00)"
+    )]);
+    let keys = "k=0x00000000; k=0x7C0A3B00; k=0xFFFFFFFF";
+    let run = check(&p).args(&["--checksum", "-vvv"]).run();
+    run.assert_state(State::Critical);
+    let line = finding(&run, &db, "b").unwrap_or_else(|| panic!("b not named: {run}"));
+    assert!(
+        line.contains(&format!(
+            "; 3 differing key value(s): {keys}, verified at GTID"
+        )),
+        "{line}"
+    );
+    let json = check(&p).args(&["--checksum", "--output", "json"]).run();
+    let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let f = &j["findings"][0];
+    assert_eq!(
+        f["content"]["located"]["keys"],
+        serde_json::json!(keys.split("; ").collect::<Vec<_>>())
+    );
+    let text = f["finding"].as_str().unwrap();
+    assert!(
+        text.contains("; 3 differing key value(s), verified at"),
+        "{text}"
+    );
+    assert!(!text.contains("-vvv"), "{text}");
+}
+
+/// With `--checksum`, a table that snapshots do not cover (MyISAM) is
+/// compared by its counts only, and says so: in `-vvv`, and counted in the
+/// summary. A change of its content on the replica is not seen.
+#[test]
+fn tables_snapshots_do_not_cover_say_counts_only() {
+    let _g = exclusive();
+    let p = fresh("content_myisam");
+    let db = format!("{p}_a");
+    let mut sql = database(&db);
+    sql.push("CREATE TABLE my (id INT PRIMARY KEY, v INT) ENGINE=MyISAM".into());
+    sql.push("INSERT INTO my VALUES (1, 1), (2, 2)".into());
+    sql.push("CREATE TABLE inno (id INT PRIMARY KEY, v INT) ENGINE=InnoDB".into());
+    sql.push("INSERT INTO inno VALUES (1, 1)".into());
+    replicated(&sql);
+    on_replica_only(&[&format!("UPDATE `{db}`.my SET v = 9 WHERE id = 2")]);
+    let run = check(&p).args(&["--checksum", "-vvv"]).run();
+    run.assert_state(State::Ok);
+    assert!(
+        run.first_line()
+            .contains("2 of 2 tables match, 1 by counts only (not transactional), "),
+        "{run}"
+    );
+    assert_eq!(run.perf("content_compared"), "1", "{run}");
+    let my = finding(&run, &db, "my").unwrap_or_else(|| panic!("my not named: {run}"));
+    assert!(
+        my.ends_with(", counts only (not transactional: content is not compared)"),
+        "{my}"
+    );
+}

@@ -76,6 +76,13 @@ impl Readings {
         }
     }
 
+    /// The content of `key` was asked for, and snapshots do not cover it.
+    pub(super) fn not_covered(&mut self, key: &Key, replica: ReplicaId) {
+        if let Some(r) = self.by_replica[replica.index()].readings.get_mut(key) {
+            r.content = ContentRead::NotCovered;
+        }
+    }
+
     /// The content of `key`, asked for, was not compared for `replicas`.
     pub(super) fn left_out(&mut self, key: &Key, replicas: &[ReplicaId]) {
         for j in replicas {

@@ -43,6 +43,9 @@ pub(super) fn read_unsnapshotted(
                 p.at.as_ref()
                     .filter(|a| positioned && r.at.as_ref().is_some_and(|b| b.at_primary_point(a)));
             readings.add(replica, &p.counts, r.counts, at);
+            for table in batch.iter().filter(|t| t.content.is_some()) {
+                readings.not_covered(&table.key, replica);
+            }
         }
     }
     Ok(())

@@ -391,3 +391,18 @@ fn content_compared_later_settles_what_was_left_out() {
     assert_eq!(c.verdicts[&key("a", "t")], Verdict::Match(How::SamePoint));
     assert!(c.content_checked.contains(&key("a", "t")));
 }
+
+/// A table that snapshots do not cover matches by its counts, and says
+/// that its content was not compared.
+#[test]
+fn a_table_snapshots_do_not_cover_matches_by_counts_only() {
+    let mut r = round(&[("a", "my", 4, 4)], Some("0-1-5"));
+    for reading in r.readings.values_mut() {
+        reading.content = ContentRead::NotCovered;
+    }
+    let mut c = Comparison::default();
+    assert!(c.round(&keys(&r), &r, Look::First, Budget::Left).is_empty());
+    assert_eq!(c.verdicts[&key("a", "my")], Verdict::Match(How::SamePoint));
+    assert!(c.counts_only.contains(&key("a", "my")));
+    assert!(c.content_checked.is_empty());
+}

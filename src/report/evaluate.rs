@@ -19,6 +19,9 @@ pub(super) struct Tally {
     pub(super) max_row_diff: u64,
     pub(super) unverified: u64,
     pub(super) unreadable: u64,
+    /// Matches whose content was asked for, of tables snapshots do not
+    /// cover.
+    pub(super) counts_only: u64,
 }
 
 pub(super) fn tally(found: &ReplicaOutcome) -> Tally {
@@ -26,7 +29,9 @@ pub(super) fn tally(found: &ReplicaOutcome) -> Tally {
     for (key, v) in &found.comparison.verdicts {
         t.tables += u64::from(!key.is_database());
         match v {
-            Verdict::Match(_) => {}
+            Verdict::Match(_) => {
+                t.counts_only += u64::from(found.comparison.counts_only.contains(key));
+            }
             Verdict::Drift { counts, .. } => {
                 t.drifted += 1;
                 t.max_row_diff = t.max_row_diff.max(counts.primary.abs_diff(counts.replica));

@@ -4,7 +4,8 @@
 use super::evaluate::{age_alerts, nothing_compared, state, tally};
 use super::figures::{figures, perfdata, round_ms, Figures};
 use super::wording::{
-    configuration, core_summary, finding, how_reached, matches, positions, progress, rotation_words,
+    configuration, core_summary, finding, how_reached, matches, positions, progress,
+    rotation_words, KeyWords,
 };
 use crate::compare::Verdict;
 use crate::config::{Config, Server, Verbosity};
@@ -34,7 +35,10 @@ pub(super) struct Part {
     pub(super) summary: String,
     pub(super) figures: Figures,
     pub(super) positions: Vec<String>,
+    /// In JSON: with the differing key values as data.
     pub(super) findings: Vec<Finding>,
+    /// The findings as the long output words them.
+    pub(super) finding_lines: Vec<String>,
     /// The summary without the positions (the status line of several
     /// replicas names each one's findings only).
     pub(super) core: String,
@@ -68,7 +72,11 @@ impl Part {
             summary: format!("{core}, {}", positions(found, o.placement.positioned())),
             figures: figures(found, &t, o, cfg.checksum.is_some()),
             positions: found.positions.iter().map(|p| p.list()).collect(),
-            findings: findings(found, o.placement.positioned(), cfg.verbosity),
+            findings: findings(found, o.placement.positioned(), KeyWords::Counted),
+            finding_lines: findings(found, o.placement.positioned(), KeyWords::of(cfg.verbosity))
+                .into_iter()
+                .map(|f| f.finding)
+                .collect(),
             core,
             label: server.label(),
             perfdata: perfdata(found, &t, cfg),
@@ -88,6 +96,7 @@ impl Part {
             figures: Figures::default(),
             positions: Vec::new(),
             findings: Vec::new(),
+            finding_lines: Vec::new(),
             core: failure.message.clone(),
             label: server.label(),
             perfdata: Vec::new(),
@@ -184,7 +193,7 @@ pub(super) fn worst_first(parts: &[Part]) -> Vec<&Part> {
     ordered
 }
 
-fn findings(found: &ReplicaOutcome, positioned: bool, verbosity: Verbosity) -> Vec<Finding> {
+fn findings(found: &ReplicaOutcome, positioned: bool, keys: KeyWords) -> Vec<Finding> {
     found
         .comparison
         .verdicts
@@ -197,7 +206,7 @@ fn findings(found: &ReplicaOutcome, positioned: bool, verbosity: Verbosity) -> V
             Some(Finding {
                 database: k.db().to_string(),
                 table: k.table_name().map(str::to_string),
-                finding: finding(k, v, positioned, verbosity)?,
+                finding: finding(k, v, positioned, keys)?,
                 content,
             })
         })

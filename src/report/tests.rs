@@ -1,11 +1,10 @@
 //! The renderings of a report.
 
 use super::parts::Report;
-use super::wording::{finding, signed};
+use super::wording::{finding, signed, KeyWords};
 use super::{number, render};
 use crate::cli::OutputFormat;
 use crate::compare::{Unsettled, Verdict};
-use crate::config::Verbosity;
 use crate::model::{Counts, Key};
 use crate::plugin::State;
 
@@ -45,7 +44,7 @@ fn unverified_says_why() {
     });
     let words = |why, positioned| {
         let v = Verdict::Unverified { last, why };
-        finding(&key, &v, positioned, Verbosity::Normal).unwrap()
+        finding(&key, &v, positioned, KeyWords::Hint).unwrap()
     };
     let tail = " (last counts: primary 7, replica 7)";
     assert_eq!(

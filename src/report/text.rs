@@ -29,7 +29,7 @@ impl Report {
     fn one_replica_lines(&self, part: &Part) -> Vec<String> {
         let lines = part.how.iter().chain(&self.notes).chain(&part.verbose);
         let lines = lines.chain(&self.configuration).cloned();
-        let findings = part.findings.iter().map(|f| f.finding.clone());
+        let findings = part.finding_lines.iter().cloned();
         lines
             .chain(findings)
             .chain(part.matches.iter().cloned())
@@ -68,7 +68,7 @@ impl Report {
         let of = |p: &Part, text: &str| format!("{}: {text}", p.replica);
         for p in &ordered {
             lines.extend(p.details().map(|d| of(p, d)));
-            lines.extend(p.findings.iter().map(|f| of(p, &f.finding)));
+            lines.extend(p.finding_lines.iter().map(|f| of(p, f)));
         }
         for p in &ordered {
             lines.extend(p.matches.iter().map(|m| of(p, m)));

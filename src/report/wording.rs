@@ -8,9 +8,30 @@ use crate::model::{Counts, Key};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::rowhash::ContentReading;
 
+/// How a finding names the differing key values it located.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyWords {
+    /// Their number, and that `-vvv` lists them (the text output).
+    Hint,
+    /// Their number and the values (`-vvv`).
+    Listed,
+    /// Their number alone (JSON, which carries the values itself).
+    Counted,
+}
+
+impl KeyWords {
+    /// The text output's, at `verbosity`.
+    pub(super) fn of(verbosity: Verbosity) -> KeyWords {
+        match verbosity >= Verbosity::Matches {
+            true => KeyWords::Listed,
+            false => KeyWords::Hint,
+        }
+    }
+}
+
 /// What a content difference adds to a finding: how it was seen, and
-/// where (the differing key values themselves with `-vvv`).
-pub(super) fn content_words(c: &ContentReading, verbosity: Verbosity) -> String {
+/// where.
+pub(super) fn content_words(c: &ContentReading, keys: KeyWords) -> String {
     let mut line = format!("content differs ({})", c.method);
     let Some(l) = &c.located else {
         return line;
@@ -28,10 +49,13 @@ pub(super) fn content_words(c: &ContentReading, verbosity: Verbosity) -> String 
             shown.join("; ")
         ));
     }
-    match (l.keys_found, verbosity >= Verbosity::Matches) {
+    match (l.keys_found, keys) {
         (0, _) => {}
-        (n, false) => line.push_str(&format!("; {n} differing key value(s) (-vvv lists them)")),
-        (n, true) => {
+        (n, KeyWords::Hint) => {
+            line.push_str(&format!("; {n} differing key value(s) (-vvv lists them)"))
+        }
+        (n, KeyWords::Counted) => line.push_str(&format!("; {n} differing key value(s)")),
+        (n, KeyWords::Listed) => {
             let more = if n > l.keys.len() { ", ..." } else { "" };
             line.push_str(&format!(
                 "; {n} differing key value(s): {}{more}",
@@ -51,13 +75,8 @@ pub(super) fn signed(c: &Counts) -> String {
     }
 }
 
-/// One finding, as a long-output line; `None` for a match.
-pub(super) fn finding(
-    key: &Key,
-    v: &Verdict,
-    positioned: bool,
-    verbosity: Verbosity,
-) -> Option<String> {
+/// One finding, in words; `None` for a match.
+pub(super) fn finding(key: &Key, v: &Verdict, positioned: bool, keys: KeyWords) -> Option<String> {
     Some(match v {
         Verdict::Match(_) => return None,
         Verdict::Drift {
@@ -79,9 +98,9 @@ pub(super) fn finding(
                     signed(counts)
                 ),
             };
-            let content = content.as_ref().map_or_else(String::new, |c| {
-                format!(", {}", content_words(c, verbosity))
-            });
+            let content = content
+                .as_ref()
+                .map_or_else(String::new, |c| format!(", {}", content_words(c, keys)));
             format!("{key}: {rows}{content}, {at}")
         }
         Verdict::Missing { on } => format!("{key}: missing on the {}", on.name()),
@@ -169,6 +188,12 @@ pub(super) fn core_summary(found: &ReplicaOutcome, t: &Tally) -> String {
         let matched = t.tables.saturating_sub(t.unverified + t.unreadable);
         format!("{matched} of {} tables match", t.tables)
     };
+    if t.counts_only > 0 {
+        summary.push_str(&format!(
+            ", {} by counts only (not transactional)",
+            t.counts_only
+        ));
+    }
     if t.unverified > 0 {
         summary.push_str(&format!(", {} unverified", t.unverified));
     }
@@ -242,9 +267,12 @@ pub(super) fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
         .iter()
         .filter_map(|(k, v)| match v {
             Verdict::Match(how) => {
-                let content = match found.comparison.content_checked.contains(k) {
-                    true => ", content included",
-                    false => "",
+                let content = if found.comparison.content_checked.contains(k) {
+                    ", content included"
+                } else if found.comparison.counts_only.contains(k) {
+                    ", counts only (not transactional: content is not compared)"
+                } else {
+                    ""
                 };
                 Some(format!("{k}: match, {}{content}", how_words(*how)))
             }

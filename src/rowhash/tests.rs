@@ -121,16 +121,14 @@ fn the_next_bound_is_chunk_rows_along_the_key() {
 fn differing_keys_are_changed_or_one_sided() {
     let rows = |r: &[(&str, &str)]| -> RowHashes {
         r.iter()
-            .map(|(k, h)| (vec![k.to_string()], h.to_string()))
+            .map(|(k, h)| (vec![k.as_bytes().to_vec()], h.to_string()))
             .collect()
     };
     let p = rows(&[("1", "aa"), ("2", "bb"), ("3", "cc")]);
     let r = rows(&[("1", "aa"), ("2", "bX"), ("4", "dd")]);
     let keys = differing_keys(&p, &r);
-    assert_eq!(
-        keys,
-        vec![vec!["2".to_string()], vec!["3".into()], vec!["4".into()]]
-    );
+    let one = |k: &str| vec![k.as_bytes().to_vec()];
+    assert_eq!(keys, vec![one("2"), one("3"), one("4")]);
     assert!(differing_keys(&p, &p).is_empty());
     let s = shape(Some(vec![0]));
     assert_eq!(show_key(&s, &keys[0]), "a=2");
@@ -157,4 +155,29 @@ fn ranges_that_differ_are_named_by_index() {
             sum: "7".into()
         }
     );
+}
+
+/// Binary keys, and values that are not printable text, are shown in hex:
+/// as bytes they would print as U+FFFD, spaces or line breaks.
+#[test]
+fn keys_that_are_not_text_are_shown_in_hex() {
+    let column = |name: &str, data_type: &str| Column {
+        name: name.into(),
+        data_type: data_type.into(),
+        collation: None,
+    };
+    let s = Shape {
+        columns: vec![column("k", "varbinary"), column("t", "varchar")],
+        key: Some(vec![0, 1]),
+        signature: String::new(),
+    };
+    let key = |k: &[u8], t: &[u8]| show_key(&s, &[k.to_vec(), t.to_vec()]);
+    assert_eq!(key(&[0xFF; 4], b"a"), "k=0xFFFFFFFF, t=a");
+    assert_eq!(key(&[0; 4], b"b"), "k=0x00000000, t=b");
+    assert_eq!(key(b"|\n;\0", b"c"), "k=0x7C0A3B00, t=c");
+    // Binary even when it reads as text: the bytes are what a DBA types.
+    assert_eq!(key(b"AB", b"d"), "k=0x4142, t=d");
+    assert_eq!(key(b"x", &[0xC3, 0x28]), "k=0x78, t=0xC328");
+    assert_eq!(key(b"x", b"tab\there"), "k=0x78, t=0x7461620968657265");
+    assert_eq!(key(b"x", "ü ok".as_bytes()), "k=0x78, t=ü ok");
 }

@@ -96,12 +96,9 @@ impl Session {
                 Ok(rows
                     .into_iter()
                     .map(|row| {
-                        let mut values: Vec<String> = bytes_of(row)
-                            .iter()
-                            .map(|v| String::from_utf8_lossy(v).into_owned())
-                            .collect();
+                        let mut values = bytes_of(row);
                         let hash = values.pop().unwrap_or_default();
-                        (values, hash)
+                        (values, String::from_utf8_lossy(&hash).into_owned())
                     })
                     .collect())
             }),
