@@ -17,6 +17,7 @@
 mod align;
 mod batches;
 mod context;
+mod definitions;
 mod hashing;
 mod lanes;
 mod plan;

@@ -113,6 +113,13 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "STATE")]
     pub unverified: Option<UnverifiedState>,
 
+    /// State for tables defined differently on a replica: `replication` (the default)
+    /// CRITICAL where row-based replication misapplies rows or stops (columns in another
+    /// order, another type or character set), WARNING where it copes (columns added at the
+    /// end, another collation, nullability or primary key); `warning` or `critical` for all
+    #[arg(long, value_enum, value_name = "MAP")]
+    pub definition_drift: Option<DefinitionDrift>,
+
     /// Also compare table content, read-only: `fast` uses CHECKSUM TABLE where both sides
     /// run the same version and table definition, `strong` the plugin's row hash everywhere
     #[arg(long, value_enum, value_name = "METHOD", num_args = 0..=1, require_equals = true, default_missing_value = "fast")]
@@ -160,6 +167,14 @@ pub enum ChecksumMethod {
 pub enum UnverifiedState {
     Warning,
     Unknown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum DefinitionDrift {
+    #[default]
+    Replication,
+    Warning,
+    Critical,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]

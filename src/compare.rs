@@ -3,6 +3,7 @@
 //! the next round.
 
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
+use crate::definition::Difference;
 use crate::model::{ContentRead, Counts, Coverage, Key, Look, Role, Round};
 use crate::rowhash::ContentReading;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -84,6 +85,15 @@ pub struct Comparison {
     /// Tables whose counts matched while their content, asked for, was
     /// left out: unverified if nothing better comes.
     content_left_out: HashSet<Key>,
+    /// Definitions that differed in one listing, waiting for the next
+    /// (the replica may not have applied a schema change yet).
+    definitions_seen: HashMap<Key, Vec<Difference>>,
+    /// Definitions that differed alike in two listings, the replica's
+    /// second read after it had reached a position past the primary's
+    /// first.
+    pub definitions: BTreeMap<Key, Vec<Difference>>,
+    /// Definitions seen differing once, with no second listing in time.
+    pub definitions_unconfirmed: BTreeMap<Key, Vec<Difference>>,
     /// Tables whose content was asked for and whose verdict rests on
     /// counts alone: snapshots do not cover them.
     pub counts_only: BTreeSet<Key>,
@@ -97,6 +107,30 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// Definitions seen differing once wait for a second listing.
+    pub fn definitions_pending(&self) -> bool {
+        !self.definitions_seen.is_empty()
+    }
+
+    /// One listing's differences: those seen alike in the listing before
+    /// are confirmed; the others wait for the next.
+    fn take_definitions(&mut self, now: &BTreeMap<Key, Vec<Difference>>) {
+        let before = std::mem::take(&mut self.definitions_seen);
+        for (key, diffs) in now {
+            if self.definitions.contains_key(key) {
+                continue;
+            }
+            match before.get(key) {
+                Some(seen) if seen == diffs => {
+                    self.definitions.insert(key.clone(), diffs.clone());
+                }
+                _ => {
+                    self.definitions_seen.insert(key.clone(), diffs.clone());
+                }
+            }
+        }
+    }
+
     /// The table differed at one position and waits for a second look.
     pub fn is_suspected(&self, key: &Key) -> bool {
         self.suspected.contains(key)
@@ -105,6 +139,14 @@ impl Comparison {
     /// Takes in one round's readings of `keys`; returns the keys still
     /// pending (none once the budget is spent: they are unverified).
     pub fn round(&mut self, keys: &[Key], round: &Round, look: Look, budget: Budget) -> Vec<Key> {
+        if let Some(now) = &round.definitions {
+            self.take_definitions(now);
+        }
+        if budget == Budget::Spent {
+            self.definitions_unconfirmed = std::mem::take(&mut self.definitions_seen)
+                .into_iter()
+                .collect();
+        }
         if look == Look::Again {
             self.rechecks += keys.iter().filter(|k| !k.is_database()).count() as u64;
         }

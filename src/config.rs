@@ -70,6 +70,7 @@ impl Config {
                 UnverifiedState::Warning => State::Warning,
                 UnverifiedState::Unknown => State::Unknown,
             },
+            definition_drift: cli.definition_drift.unwrap_or_default(),
             connections: cli.connections.map_or(DEFAULT_CONNECTIONS, usize::from),
             timeout: cli.timeout.unwrap_or(DEFAULT_TIMEOUT),
             output: cli.output.unwrap_or_default(),

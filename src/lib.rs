@@ -15,6 +15,7 @@ mod cli;
 mod compare;
 mod config;
 mod consistency;
+mod definition;
 mod model;
 mod outcome;
 mod plugin;

@@ -3,6 +3,7 @@
 //! that talks to a server.
 
 use crate::consistency::GtidPos;
+use crate::definition::Difference;
 use crate::rowhash::{ContentReading, Shape};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -138,6 +139,10 @@ pub struct TableInfo {
     pub estimated_rows: u64,
     /// Its definition, when content is compared.
     pub shape: Option<Arc<Shape>>,
+    /// A digest of its columns (names, order, types, nullability,
+    /// character sets, collations, primary key), to tell in one number
+    /// whether both sides define it alike; 0: not read.
+    pub definition: u64,
 }
 
 /// A database's entry: nothing to count, nothing to order by.
@@ -147,6 +152,7 @@ impl Default for TableInfo {
             transactional: true,
             estimated_rows: 0,
             shape: None,
+            definition: 0,
         }
     }
 }
@@ -219,6 +225,9 @@ pub struct Round {
     /// binary log or GTIDs; then no difference is drift).
     pub positioned: bool,
     pub coverage: Coverage,
+    /// The tables whose definitions differ in this round's listings, and
+    /// how; `None` when the round listed nothing anew.
+    pub definitions: Option<BTreeMap<Key, Vec<Difference>>>,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod connect;
 mod count;
+mod definitions;
 mod errors;
 mod flavor;
 mod hashes;

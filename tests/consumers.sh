@@ -469,7 +469,7 @@ check "icinga2 console parses all $ITEMS perfdata values of: ${line#* | }" test 
 # The same for the labels of several replicas (drift on two of them).
 line=$("$PLUGIN" --defaults-file "$CNF" --include-db '^consumers_db$' --replica "$SET_LIST" | head -n1) || true
 icinga_parses "$line"
-check "icinga2 console parses all $ITEMS perfdata values of three replicas" test $BAD -eq 0 -a $ITEMS -eq 34
+check "icinga2 console parses all $ITEMS perfdata values of three replicas" test $BAD -eq 0 -a $ITEMS -eq 37
 
 drop_ours
 echo "consumers: $passed passed, $failed failed"

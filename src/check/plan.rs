@@ -51,12 +51,17 @@ pub(super) struct Tracked {
 
 impl Tracked {
     pub(super) fn done(&self) -> bool {
-        matches!(&self.pending, Pending::Only(keys) if keys.is_empty())
+        let settled = matches!(&self.pending, Pending::Only(keys) if keys.is_empty());
+        settled && !self.found.comparison.definitions_pending()
     }
 
     /// Whether a pending key is not listed on both sides (before the
-    /// first round, always: nothing is listed yet).
+    /// first round, always: nothing is listed yet), or a definition waits
+    /// for a second listing.
     pub(super) fn needs_listing(&self, primary: &Listing) -> bool {
+        if self.found.comparison.definitions_pending() {
+            return true;
+        }
         match &self.pending {
             Pending::All => true,
             Pending::Only(keys) => keys

@@ -2,6 +2,7 @@
 //! still needs, read on the primary once and on those replicas.
 
 use super::context::{both, staged, Ctx, Result, RunState};
+use super::definitions::compare_definitions;
 use super::lanes::read_in_lanes;
 use super::plan::{to_count, Table, Tracked};
 use super::readings::{Readings, ReplicaReads};
@@ -43,8 +44,17 @@ pub(super) fn read_round(
         .iter()
         .map(|&j| (j, tracked[j.index()].listing.clone()))
         .collect();
+    let mut definitions = None;
     if relist {
         run.primary = relist_all(ctx, &mut lanes[0], active, &mut listings, dropouts)?;
+        let primary = run.primary.clone();
+        definitions = Some(compare_definitions(
+            ctx,
+            &mut lanes[0],
+            &primary,
+            &listings,
+            dropouts,
+        )?);
     }
     let content = ctx.cfg.checksum.is_some().then_some(&run.same_version[..]);
     let mut tables = to_count(&run.primary, &listings, tracked, dropouts, content);
@@ -56,7 +66,13 @@ pub(super) fn read_round(
     let mut readings = Readings::new(ctx.cfg.replicas.len());
     read_unsnapshotted(ctx, &mut lanes[0], &non_tx, run, &mut readings, dropouts)?;
     read_in_lanes(ctx, lanes, &tx, run, &mut readings, dropouts)?;
-    Ok(per_replica(ctx, run, listings, readings, dropouts))
+    let mut rounds = per_replica(ctx, run, listings, readings, dropouts);
+    for r in &mut rounds {
+        r.round.definitions = definitions
+            .as_mut()
+            .map(|d| d.remove(&r.replica).unwrap_or_default());
+    }
+    Ok(rounds)
 }
 
 /// Each replica's round, of the readings taken and its listing.
@@ -91,6 +107,7 @@ fn per_replica(
                 readings,
                 positioned: run.placement.positioned(),
                 coverage,
+                definitions: None,
             };
             ReplicaRound {
                 replica,

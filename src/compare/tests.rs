@@ -38,6 +38,7 @@ fn round(tables: &[(&str, &str, u64, u64)], at: Option<&str>) -> Round {
         readings,
         positioned: true,
         coverage: Coverage::EveryRun,
+        definitions: None,
     }
 }
 
@@ -405,4 +406,41 @@ fn a_table_snapshots_do_not_cover_matches_by_counts_only() {
     assert_eq!(c.verdicts[&key("a", "my")], Verdict::Match(How::SamePoint));
     assert!(c.counts_only.contains(&key("a", "my")));
     assert!(c.content_checked.is_empty());
+}
+
+/// A definition that differs in one listing waits for the next: alike
+/// there, it is confirmed; gone (a schema change the replica had not
+/// applied yet), it is dropped; still waiting when the budget runs out,
+/// it is unconfirmed.
+#[test]
+fn a_definition_differs_when_two_listings_agree() {
+    use crate::definition::Difference;
+    let diff = |column: &str| {
+        vec![Difference::OnlyOn {
+            side: Role::Replica,
+            column: column.into(),
+            column_type: "int(11)".into(),
+            at_end: true,
+        }]
+    };
+    let listed = |r: &Round, defs: &[(&str, Vec<Difference>)]| Round {
+        definitions: Some(defs.iter().map(|(t, d)| (key("a", t), d.clone())).collect()),
+        ..later(r, &[], Some("0-1-9"))
+    };
+    let base = round(&[("a", "t", 1, 1), ("a", "u", 1, 1)], Some("0-1-5"));
+    let mut c = Comparison::default();
+    let first = listed(&base, &[("t", diff("x")), ("u", diff("y"))]);
+    c.round(&[], &first, Look::First, Budget::Left);
+    assert!(c.definitions_pending() && c.definitions.is_empty());
+    // t alike again; u gone (applied meanwhile).
+    let second = listed(&base, &[("t", diff("x"))]);
+    c.round(&[], &second, Look::Again, Budget::Left);
+    assert_eq!(c.definitions.keys().collect::<Vec<_>>(), [&key("a", "t")]);
+    assert!(!c.definitions_pending());
+    // A round that lists nothing anew confirms nothing.
+    let mut c = Comparison::default();
+    c.round(&[], &first, Look::First, Budget::Left);
+    c.round(&[], &later(&base, &[], None), Look::Again, Budget::Spent);
+    assert!(c.definitions.is_empty());
+    assert_eq!(c.definitions_unconfirmed.len(), 2);
 }

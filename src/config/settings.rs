@@ -2,7 +2,7 @@
 //! what to compare, as the rest of the plugin reads them.
 
 use super::filter::Filter;
-use crate::cli::{ChecksumMethod, OutputFormat};
+use crate::cli::{ChecksumMethod, DefinitionDrift, OutputFormat};
 use crate::model::{Role, Slot};
 use crate::plugin::{Range, State};
 use std::path::PathBuf;
@@ -102,6 +102,7 @@ pub struct Config {
     pub filter: Filter,
     pub thresholds: Thresholds,
     pub unverified: State,
+    pub definition_drift: DefinitionDrift,
     pub connections: usize,
     pub timeout: Duration,
     pub checksum: Option<Checksum>,

@@ -1,8 +1,10 @@
 //! Deciding a replica's state from its verdicts and the thresholds: pure,
 //! whatever the rendering.
 
+use crate::cli::DefinitionDrift;
 use crate::compare::Verdict;
 use crate::config::Thresholds;
+use crate::definition::{Difference, Severity};
 use crate::model::Role;
 use crate::outcome::ReplicaOutcome;
 use crate::plugin::{Range, State};
@@ -22,6 +24,18 @@ pub(super) struct Tally {
     /// Matches whose content was asked for, of tables snapshots do not
     /// cover.
     pub(super) counts_only: u64,
+    /// Tables defined differently, by the worst of their differences.
+    pub(super) definitions_breaking: u64,
+    pub(super) definitions_coping: u64,
+    /// Seen differing in one listing, not confirmed in time.
+    pub(super) definitions_unconfirmed: u64,
+}
+
+impl Tally {
+    /// Tables defined differently, confirmed.
+    pub(super) fn definitions_differ(&self) -> u64 {
+        self.definitions_breaking + self.definitions_coping
+    }
 }
 
 pub(super) fn tally(found: &ReplicaOutcome) -> Tally {
@@ -48,7 +62,34 @@ pub(super) fn tally(found: &ReplicaOutcome) -> Tally {
             Verdict::Unreadable { .. } => t.unreadable += 1,
         }
     }
+    for diffs in found.comparison.definitions.values() {
+        match diffs.iter().map(Difference::severity).max() {
+            Some(Severity::Breaks) => t.definitions_breaking += 1,
+            _ => t.definitions_coping += 1,
+        }
+    }
+    t.definitions_unconfirmed = found.comparison.definitions_unconfirmed.len() as u64;
     t
+}
+
+/// The state that tables defined differently call for, by `--definition-drift`.
+pub(super) fn definition_state(t: &Tally, map: DefinitionDrift) -> State {
+    let (breaking, coping) = match map {
+        DefinitionDrift::Replication => (State::Critical, State::Warning),
+        DefinitionDrift::Warning => (State::Warning, State::Warning),
+        DefinitionDrift::Critical => (State::Critical, State::Critical),
+    };
+    let mut state = State::Ok;
+    if t.definitions_breaking > 0 {
+        state = state.merge(breaking);
+    }
+    if t.definitions_coping > 0 {
+        state = state.merge(coping);
+    }
+    if t.definitions_unconfirmed > 0 {
+        state = state.merge(State::Unknown);
+    }
+    state
 }
 
 /// The state of one replica: the worst of what the thresholds, the

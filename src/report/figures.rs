@@ -21,6 +21,8 @@ pub(super) struct Figures {
     pub(super) unreadable: Option<u64>,
     pub(super) rechecks: Option<u64>,
     pub(super) replica_ahead: Option<u64>,
+    /// Tables defined differently on the replica (two listings agreeing).
+    pub(super) definitions_differ: Option<u64>,
     /// `--checksum`: tables whose content was compared at one position.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) content_compared: Option<u64>,
@@ -43,6 +45,7 @@ pub(super) fn figures(found: &ReplicaOutcome, t: &Tally, o: &Outcome, content: b
         unreadable: Some(t.unreadable),
         rechecks: Some(found.comparison.rechecks),
         replica_ahead: found.replica_ahead,
+        definitions_differ: Some(t.definitions_differ()),
         content_compared: content.then_some(found.comparison.content_checked.len() as u64),
         content_oldest_age: found.content_age,
         time: Some(round_ms(o.elapsed.as_secs_f64())),
@@ -69,6 +72,7 @@ pub(super) fn perfdata(found: &ReplicaOutcome, t: &Tally, cfg: &Config) -> Vec<P
         Perfdata::count("unreadable", t.unreadable),
         Perfdata::count("rechecks", found.comparison.rechecks),
         ahead,
+        Perfdata::count("definitions_differ", t.definitions_differ()),
     ];
     if cfg.checksum.is_some() {
         let compared = found.comparison.content_checked.len() as u64;

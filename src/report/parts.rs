@@ -1,11 +1,11 @@
 //! The report value: per replica its state, figures, wording and
 //! findings, from which every rendering is made.
 
-use super::evaluate::{age_alerts, nothing_compared, state, tally};
+use super::evaluate::{age_alerts, definition_state, nothing_compared, state, tally};
 use super::figures::{figures, perfdata, round_ms, Figures};
 use super::wording::{
-    configuration, core_summary, finding, how_reached, matches, positions, progress,
-    rotation_words, KeyWords,
+    configuration, core_summary, definition_words, finding, how_reached, matches, positions,
+    progress, rotation_words, Confirmed, KeyWords,
 };
 use crate::compare::Verdict;
 use crate::config::{Config, Server, Verbosity};
@@ -24,6 +24,9 @@ pub(super) struct Finding {
     /// Where the content differs (`--checksum`): every differing key.
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<ContentReading>,
+    /// How the table's definition differs, one difference each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    definition: Option<Vec<String>>,
 }
 
 /// One replica's part of the report: its verdicts and figures, or why it
@@ -57,7 +60,8 @@ pub(super) struct Part {
 impl Part {
     fn compared(found: &ReplicaOutcome, server: &Server, o: &Outcome, cfg: &Config) -> Part {
         let t = tally(found);
-        let state = state(&t, &cfg.thresholds, cfg.unverified, found.content_age);
+        let state = state(&t, &cfg.thresholds, cfg.unverified, found.content_age)
+            .merge(definition_state(&t, cfg.definition_drift));
         let mut core = core_summary(found, &t);
         core.push_str(&rotation_words(found));
         if let Some(age) = found
@@ -194,21 +198,31 @@ pub(super) fn worst_first(parts: &[Part]) -> Vec<&Part> {
 }
 
 fn findings(found: &ReplicaOutcome, positioned: bool, keys: KeyWords) -> Vec<Finding> {
-    found
-        .comparison
-        .verdicts
-        .iter()
-        .filter_map(|(k, v)| {
-            let content = match v {
-                Verdict::Drift { content, .. } => content.clone(),
-                _ => None,
-            };
-            Some(Finding {
-                database: k.db().to_string(),
-                table: k.table_name().map(str::to_string),
-                finding: finding(k, v, positioned, keys)?,
-                content,
-            })
+    let c = &found.comparison;
+    let verdicts = c.verdicts.iter().filter_map(|(k, v)| {
+        let content = match v {
+            Verdict::Drift { content, .. } => content.clone(),
+            _ => None,
+        };
+        Some(Finding {
+            database: k.db().to_string(),
+            table: k.table_name().map(str::to_string),
+            finding: finding(k, v, positioned, keys)?,
+            content,
+            definition: None,
         })
-        .collect()
+    });
+    let confirmed = c.definitions.iter().map(|(k, d)| (k, d, Confirmed::Twice));
+    let once = c
+        .definitions_unconfirmed
+        .iter()
+        .map(|(k, d)| (k, d, Confirmed::Once));
+    let definitions = confirmed.chain(once).map(|(k, diffs, seen)| Finding {
+        database: k.db().to_string(),
+        table: k.table_name().map(str::to_string),
+        finding: definition_words(k, diffs, seen),
+        content: None,
+        definition: Some(diffs.iter().map(ToString::to_string).collect()),
+    });
+    verdicts.chain(definitions).collect()
 }

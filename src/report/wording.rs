@@ -4,6 +4,7 @@ use super::evaluate::{nothing_compared, Tally};
 use crate::compare::{Unsettled, Verdict};
 use crate::config::{Config, Verbosity};
 use crate::consistency::How;
+use crate::definition::Difference;
 use crate::model::{Counts, Key};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::rowhash::ContentReading;
@@ -194,6 +195,7 @@ pub(super) fn core_summary(found: &ReplicaOutcome, t: &Tally) -> String {
             t.counts_only
         ));
     }
+    summary.push_str(&definitions_summary(found));
     if t.unverified > 0 {
         summary.push_str(&format!(", {} unverified", t.unverified));
     }
@@ -291,4 +293,37 @@ pub(super) fn rotation_words(found: &ReplicaOutcome) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// Whether a definition difference was seen in two listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Confirmed {
+    Twice,
+    Once,
+}
+
+/// `shop.orders: definition differs: column extra (int) on the replica only`.
+pub(super) fn definition_words(key: &Key, diffs: &[Difference], seen: Confirmed) -> String {
+    let all: Vec<String> = diffs.iter().map(ToString::to_string).collect();
+    let head = match seen {
+        Confirmed::Twice => "definition differs",
+        Confirmed::Once => "definition differed in one listing, not seen again in time",
+    };
+    format!("{key}: {head}: {}", all.join("; "))
+}
+
+/// `, 1 definition differs (shop.orders)`, or nothing.
+fn definitions_summary(found: &ReplicaOutcome) -> String {
+    let defs = &found.comparison.definitions;
+    if defs.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = defs.keys().take(3).map(ToString::to_string).collect();
+    let more = if defs.len() > 3 { ", ..." } else { "" };
+    let verb = if defs.len() == 1 {
+        "definition differs"
+    } else {
+        "definitions differ"
+    };
+    format!(", {} {verb} ({}{more})", defs.len(), names.join(", "))
 }

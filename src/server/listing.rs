@@ -32,6 +32,7 @@ impl Session {
         });
         self.tables(filter, &dbs, only.as_deref(), &mut out)?;
         self.estimates(&dbs, only.as_deref(), &mut out);
+        self.definition_digests(&dbs, only.as_deref(), &mut out)?;
         if shapes {
             self.shapes(only.as_deref(), &mut out)?;
         }

@@ -3,6 +3,7 @@
 //! its own.
 
 use super::session::{Result, Session};
+use super::sql::within;
 use crate::model::{Key, Listing};
 use crate::rowhash::{Column, Shape};
 use mysql::prelude::Queryable;
@@ -64,11 +65,6 @@ type ColumnRow = (
 
 /// Drafts by (database, table).
 type Drafts = BTreeMap<(String, String), Draft>;
-
-/// ` WHERE col IN (...)` (or ` AND ...` after a WHERE), or nothing.
-fn within(only: Option<&str>, joiner: &str, col: &str) -> String {
-    only.map_or(String::new(), |n| format!(" {joiner} {col} IN ({n})"))
-}
 
 impl Session {
     /// Reads the definition of every table of `out` (of the schemas of

@@ -41,6 +41,11 @@ pub(super) fn count_sql(tables: &[&Key]) -> String {
     sql
 }
 
+/// ` WHERE col IN (...)` (or ` AND ...` after a WHERE), or nothing.
+pub(super) fn within(only: Option<&str>, joiner: &str, col: &str) -> String {
+    only.map_or(String::new(), |n| format!(" {joiner} {col} IN ({n})"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,7 +39,7 @@ fn json_and_number_outputs() {
 }
 
 /// The figure fields every JSON answer carries (null when unknown).
-const JSON_FIGURES: [&str; 12] = [
+const JSON_FIGURES: [&str; 13] = [
     "tables",
     "drifted",
     "missing_on_replica",
@@ -51,6 +51,7 @@ const JSON_FIGURES: [&str; 12] = [
     "unreadable",
     "rechecks",
     "replica_ahead",
+    "definitions_differ",
     "time",
 ];
 

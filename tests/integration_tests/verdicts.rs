@@ -331,3 +331,79 @@ fn the_mysql_schema_alone() {
     ]);
     assert_eq!(run.perf("tables"), "1", "{run}");
 }
+
+/// Table definitions are compared on every run, and a difference is named
+/// in words, its state following what row-based replication supports: a
+/// column added at the end of the replica's table copes (WARNING), common
+/// columns in another order or of another character set do not
+/// (CRITICAL). An extra secondary index on the replica is no finding.
+/// `--definition-drift warning` maps them all to WARNING.
+#[test]
+fn definition_drift_is_named() {
+    let _g = shared();
+    let p = fresh("defs");
+    let db = format!("{p}_a");
+    let mut sql = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
+    for t in ["added", "moved", "latin", "indexed"] {
+        sql.push(format!(
+            "CREATE TABLE {t} (id INT PRIMARY KEY, v INT, s VARCHAR(8)) \
+             ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+        ));
+        sql.push(format!("INSERT INTO {t} VALUES (1, 1, 'a'), (2, 2, 'b')"));
+    }
+    replicated(&sql);
+    let run = check(&p).run();
+    run.assert_state(State::Ok);
+    assert_eq!(run.perf("definitions_differ"), "0", "{run}");
+    on_replica_only(&[
+        &format!("ALTER TABLE `{db}`.added ADD COLUMN extra INT DEFAULT 7"),
+        &format!("ALTER TABLE `{db}`.indexed ADD INDEX (v)"),
+    ]);
+    let int = if flavor() == Flavor::MySql {
+        "int"
+    } else {
+        "int(11)"
+    };
+    let run = check(&p).run();
+    run.assert_state(State::Warning);
+    assert_eq!(run.perf("definitions_differ"), "1", "{run}");
+    assert!(
+        run.first_line()
+            .contains(&format!(", 1 definition differs ({db}.added), ")),
+        "{run}"
+    );
+    let added = format!("{db}.added: definition differs: column extra ({int}) on the replica only");
+    assert!(run.stdout.lines().any(|l| l == added), "{run}");
+    on_replica_only(&[
+        &format!("ALTER TABLE `{db}`.moved MODIFY v INT FIRST"),
+        &format!("ALTER TABLE `{db}`.latin MODIFY s VARCHAR(8) CHARACTER SET latin1"),
+    ]);
+    let run = check(&p).run();
+    run.assert_state(State::Critical);
+    assert_eq!(run.perf("definitions_differ"), "3", "{run}");
+    let moved = format!(
+        "{db}.moved: definition differs: column id at position 1 on the primary, 2 on the \
+         replica; column v at position 2 on the primary, 1 on the replica"
+    );
+    assert!(run.stdout.lines().any(|l| l == moved), "{run}");
+    let latin = format!(
+        "{db}.latin: definition differs: column s in utf8mb4 on the primary, latin1 on the replica"
+    );
+    assert!(run.stdout.lines().any(|l| l == latin), "{run}");
+    assert!(!run.stdout.contains(&format!("{db}.indexed")), "{run}");
+    let mapped = check(&p).args(&["--definition-drift", "warning"]).run();
+    mapped.assert_state(State::Warning);
+    let json = check(&p).args(&["--output", "json"]).run();
+    let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(j["definitions_differ"], 3, "{json}");
+    let latin: Vec<&serde_json::Value> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["table"] == "latin")
+        .collect();
+    assert_eq!(
+        latin[0]["definition"],
+        serde_json::json!(["column s in utf8mb4 on the primary, latin1 on the replica"])
+    );
+}
