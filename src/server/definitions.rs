@@ -38,15 +38,20 @@ fn column_of(row: &ColumnRow) -> ColumnDef {
     }
 }
 
-/// The digest of a column list: both sides are digested by this one
-/// process, so one hasher with fixed keys compares them.
-fn digest_step(hasher: &mut DefaultHasher, c: &ColumnDef) {
-    c.name.hash(hasher);
-    c.column_type.hash(hasher);
-    c.nullable.hash(hasher);
-    c.charset.hash(hasher);
-    c.collation.hash(hasher);
-    c.primary.hash(hasher);
+/// The digest of a column list, from the row as read: both sides are
+/// digested by this one process, so one hasher with fixed keys compares
+/// them.
+fn digest_step(hasher: &mut DefaultHasher, row: &ColumnRow) {
+    let (_, _, name, column_type, nullable, charset, collation, key) = row;
+    (
+        name,
+        column_type,
+        nullable,
+        charset,
+        collation,
+        key == "PRI",
+    )
+        .hash(hasher);
 }
 
 impl Session {
@@ -63,25 +68,29 @@ impl Session {
             within(only, "WHERE", "TABLE_SCHEMA")
         );
         let conn = &mut self.conn;
-        let finish = |key: Option<Key>, hasher: DefaultHasher, out: &mut Listing| {
-            let Some(info) = key.and_then(|k| out.get_mut(&k)) else {
-                return;
+        let finish =
+            |table: Option<(Arc<str>, String)>, hasher: DefaultHasher, out: &mut Listing| {
+                let key = table.map(|(db, t)| Key::table(db, t));
+                let Some(info) = key.and_then(|k| out.get_mut(&k)) else {
+                    return;
+                };
+                // Never 0: that is "not read".
+                info.definition = hasher.finish().max(1);
             };
-            // Never 0: that is "not read".
-            info.definition = hasher.finish().max(1);
-        };
         let streamed = (|| -> std::result::Result<(), mysql::Error> {
-            let (mut current, mut hasher): (Option<Key>, DefaultHasher) =
-                (None, DefaultHasher::new());
+            let mut current: Option<(Arc<str>, String)> = None;
+            let mut hasher = DefaultHasher::new();
             for row in conn.query_iter(sql)? {
                 let row: ColumnRow = mysql::from_row_opt(row?)?;
                 let Some(db) = dbs.get(&row.0) else { continue };
-                let key = Key::table(db.clone(), row.1.as_str());
-                if current.as_ref() != Some(&key) {
+                let same = current
+                    .as_ref()
+                    .is_some_and(|(d, t)| **d == *row.0 && *t == row.1);
+                if !same {
                     let done = std::mem::replace(&mut hasher, DefaultHasher::new());
-                    finish(current.replace(key), done, out);
+                    finish(current.replace((db.clone(), row.1.clone())), done, out);
                 }
-                digest_step(&mut hasher, &column_of(&row));
+                digest_step(&mut hasher, &row);
             }
             finish(current, hasher, out);
             Ok(())
