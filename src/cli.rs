@@ -148,7 +148,8 @@ pub struct Cli {
     #[arg(short, long, value_name = "SECONDS", value_parser = timeout)]
     pub timeout: Option<Duration>,
 
-    /// Output format: the plugin format, JSON, or one number (differing tables) for Zabbix
+    /// Output format: the plugin format, JSON, one number (differing tables) for Zabbix, or
+    /// Prometheus metrics (text exposition, for node_exporter's textfile collector)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
 
@@ -183,6 +184,9 @@ pub enum OutputFormat {
     Nagios,
     Json,
     Number,
+    /// The Prometheus text exposition format, for node_exporter's textfile
+    /// collector.
+    Openmetrics,
 }
 
 /// The output format argv asks for (the last `--output`), read before

@@ -7,78 +7,8 @@
 //! indexes on a replica are a normal thing (reporting replicas): they are
 //! not read at all. Pure: no I/O.
 
-use crate::model::Role;
+use crate::model::{ColumnDef, Definition, Difference, Role, Severity};
 use std::fmt;
-
-/// One column as `information_schema.COLUMNS` describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnDef {
-    pub name: String,
-    /// `COLUMN_TYPE`: `int(11)`, `varchar(64)`, `enum('a','b')`.
-    pub column_type: String,
-    pub nullable: bool,
-    pub charset: Option<String>,
-    pub collation: Option<String>,
-    /// Part of the primary key.
-    pub primary: bool,
-}
-
-/// A table's columns, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Definition {
-    pub columns: Vec<ColumnDef>,
-}
-
-/// How much a difference matters to replication.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// Replication copes; the data differs there.
-    Copes,
-    /// Replication misapplies rows, or stops.
-    Breaks,
-}
-
-/// One difference between the primary's definition and a replica's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Difference {
-    /// A column on one side only; `at_end` when the columns before it are
-    /// the same on both.
-    OnlyOn {
-        side: Role,
-        column: String,
-        column_type: String,
-        at_end: bool,
-    },
-    /// A common column at another position (positions from 1).
-    Position {
-        column: String,
-        primary: usize,
-        replica: usize,
-    },
-    Type {
-        column: String,
-        primary: String,
-        replica: String,
-    },
-    Charset {
-        column: String,
-        primary: String,
-        replica: String,
-    },
-    Collation {
-        column: String,
-        primary: String,
-        replica: String,
-    },
-    Nullability {
-        column: String,
-        primary_nullable: bool,
-    },
-    PrimaryKey {
-        primary: Vec<String>,
-        replica: Vec<String>,
-    },
-}
 
 impl Difference {
     pub fn severity(&self) -> Severity {
@@ -123,30 +53,6 @@ impl fmt::Display for Difference {
                 f,
                 "column {column} at position {primary} on the primary, {replica} on the replica"
             ),
-            Difference::Type {
-                column,
-                primary,
-                replica,
-            } => write!(
-                f,
-                "column {column} is {primary} on the primary, {replica} on the replica"
-            ),
-            Difference::Charset {
-                column,
-                primary,
-                replica,
-            } => write!(
-                f,
-                "column {column} in {primary} on the primary, {replica} on the replica"
-            ),
-            Difference::Collation {
-                column,
-                primary,
-                replica,
-            } => write!(
-                f,
-                "column {column} collates {primary} on the primary, {replica} on the replica"
-            ),
             Difference::Nullability {
                 column,
                 primary_nullable,
@@ -162,8 +68,32 @@ impl fmt::Display for Difference {
                 primary.join(", "),
                 replica.join(", ")
             ),
+            other => f.write_str(&two_values(other)),
         }
     }
+}
+
+/// The differences that name a value on each side.
+fn two_values(d: &Difference) -> String {
+    let (column, how, primary, replica) = match d {
+        Difference::Type {
+            column,
+            primary,
+            replica,
+        } => (column, "is", primary, replica),
+        Difference::Charset {
+            column,
+            primary,
+            replica,
+        } => (column, "in", primary, replica),
+        Difference::Collation {
+            column,
+            primary,
+            replica,
+        } => (column, "collates", primary, replica),
+        _ => unreachable!("two_values is given the differences of two values"),
+    };
+    format!("column {column} {how} {primary} on the primary, {replica} on the replica")
 }
 
 /// The differences between the primary's definition and a replica's.

@@ -3,7 +3,6 @@
 //! that talks to a server.
 
 use crate::consistency::GtidPos;
-use crate::definition::Difference;
 use crate::rowhash::{ContentReading, Shape};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -71,6 +70,76 @@ pub struct SideError {
 pub enum Look {
     First,
     Again,
+}
+
+/// One column of a table definition, as `information_schema.COLUMNS` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDef {
+    pub name: String,
+    /// `COLUMN_TYPE`: `int(11)`, `varchar(64)`, `enum('a','b')`.
+    pub column_type: String,
+    pub nullable: bool,
+    pub charset: Option<String>,
+    pub collation: Option<String>,
+    /// Part of the primary key.
+    pub primary: bool,
+}
+
+/// A table's columns, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Definition {
+    pub columns: Vec<ColumnDef>,
+}
+
+/// How much a difference matters to replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Replication copes; the data differs there.
+    Copes,
+    /// Replication misapplies rows, or stops.
+    Breaks,
+}
+
+/// One difference between the primary's definition and a replica's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// A column on one side only; `at_end` when the columns before it are
+    /// the same on both.
+    OnlyOn {
+        side: Role,
+        column: String,
+        column_type: String,
+        at_end: bool,
+    },
+    /// A common column at another position (positions from 1).
+    Position {
+        column: String,
+        primary: usize,
+        replica: usize,
+    },
+    Type {
+        column: String,
+        primary: String,
+        replica: String,
+    },
+    Charset {
+        column: String,
+        primary: String,
+        replica: String,
+    },
+    Collation {
+        column: String,
+        primary: String,
+        replica: String,
+    },
+    Nullability {
+        column: String,
+        primary_nullable: bool,
+    },
+    PrimaryKey {
+        primary: Vec<String>,
+        replica: Vec<String>,
+    },
 }
 
 /// A database, or a table of one. Shared strings: a key is held by

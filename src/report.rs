@@ -4,6 +4,7 @@
 mod evaluate;
 mod figures;
 mod json;
+mod metrics;
 mod parts;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ pub(crate) fn render(report: &Report, format: OutputFormat) -> Answer {
         OutputFormat::Nagios => report.text(),
         OutputFormat::Json => report.json(),
         OutputFormat::Number => number(report),
+        OutputFormat::Openmetrics => report.metrics(now()),
     };
     Answer {
         state: report.state,
@@ -33,6 +35,13 @@ pub(crate) fn render(report: &Report, format: OutputFormat) -> Answer {
 /// requested format.
 pub(crate) fn failure(format: OutputFormat, state: State, message: &str) -> Answer {
     render(&Report::failure(state, message), format)
+}
+
+/// Seconds since the epoch.
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64().floor())
 }
 
 /// The number of differing tables (of all replicas), for a numeric

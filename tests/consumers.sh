@@ -8,7 +8,11 @@
 #   - Nagios Core: `nagios4 -v` accepts the packaged definitions;
 #   - NRPE: check_nrpe returns the plugin's status line and exit code;
 #   - Zabbix: a zabbix_agentd with the packaged UserParameters, asked over
-#     the agent's TCP protocol as a Zabbix server or proxy asks it.
+#     the agent's TCP protocol as a Zabbix server or proxy asks it;
+#   - Prometheus: promtool lints --output openmetrics (healthy, drift, a
+#     replica down, bad arguments); the packaged wrapper feeds a real
+#     node_exporter's textfile collector, which a real Prometheus scrapes;
+#     promtool checks and tests the shipped alerting rules.
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +45,8 @@ install_consumers() {
   command -v nrpe >/dev/null || missing+=(nagios-nrpe-server)
   [[ -x /usr/lib/nagios/plugins/check_nrpe ]] || missing+=(nagios-nrpe-plugin)
   command -v zabbix_agentd >/dev/null || missing+=(zabbix-agent)
+  command -v promtool >/dev/null || missing+=(prometheus)
+  command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
   ((${#missing[@]})) || return 0
   echo "consumers.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -63,6 +69,8 @@ cleanup() {
   if [[ -n ${ICINGA_PID:-} ]]; then kill "$ICINGA_PID" 2>/dev/null || true; fi
   if [[ -n ${NRPE_PID:-} ]]; then kill "$NRPE_PID" 2>/dev/null || true; fi
   if [[ -f $WORK/zabbix_agentd.pid ]]; then kill "$(cat "$WORK/zabbix_agentd.pid")" 2>/dev/null || true; fi
+  if [[ -n ${EXPORTER_PID:-} ]]; then kill "$EXPORTER_PID" 2>/dev/null || true; fi
+  if [[ -n ${PROMETHEUS_PID:-} ]]; then kill "$PROMETHEUS_PID" 2>/dev/null || true; fi
   if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -142,6 +150,120 @@ EOF
 chmod 644 "$CNF"
 run_plugin() { "$PLUGIN" --defaults-file "$CNF" --include-db '^consumers_db$'; }
 if out=$(run_plugin); then pass "unpacked binary checks the pair: $out"; else fail "unpacked binary checks the pair: $out"; fi
+
+# --- Prometheus --------------------------------------------------------------
+echo "== Prometheus"
+EXAMPLES=$SCRATCH/usr/share/doc/check-mysql-drift/examples
+metrics() { "$PLUGIN" --defaults-file "$CNF" --include-db '^consumers_db$' --output openmetrics "$@" || true; }
+# lints METRICS: promtool finds nothing to complain about.
+lints() {
+  local out
+  if out=$(promtool check metrics <<<"$1" 2>&1) && [[ -z $out ]]; then return 0; fi
+  echo "  promtool: $out"
+  return 1
+}
+healthy=$(metrics)
+check "promtool check metrics: a healthy pair" lints "$healthy"
+check "metrics of a healthy pair: 0 drifted" grep -qx "check_mysql_drift_drifted_tables{replica=\"127.0.0.1:$DRIFT_REPLICA_PORT\"} 0" <<<"$healthy"
+down=$(metrics --replica 127.0.0.1:1)
+check "promtool check metrics: a replica down" lints "$down"
+# failed_run METRICS STATE: up 0, the state code, and no figure to look healthy.
+failed_run() {
+  grep -qx "check_mysql_drift_up 0" <<<"$1" && grep -qx "check_mysql_drift_state $2" <<<"$1" &&
+    ! grep -q "^check_mysql_drift_drifted_tables" <<<"$1"
+}
+check "metrics of a replica down: up 0, state 2, no healthy figure" failed_run "$down" 2
+bad=$(metrics --connections abc)
+check "promtool check metrics: bad arguments" lints "$bad"
+check "metrics of bad arguments: up 0, state 3" failed_run "$bad" 3
+
+# The wrapper into a real node_exporter's textfile collector, scraped by a
+# real Prometheus; all on loopback.
+TEXTFILE=$WORK/textfile
+mkdir -p "$TEXTFILE"
+textfile() {
+  CHECK_MYSQL_DRIFT=$PLUGIN "$EXAMPLES/prometheus/check_mysql_drift-textfile.sh" "$TEXTFILE" \
+    --defaults-file "$CNF" --include-db '^consumers_db$'
+}
+textfile
+check "the wrapper leaves one .prom file and no temporary one" \
+  test "$(find "$TEXTFILE" -mindepth 1 | wc -l)" -eq 1 -a -f "$TEXTFILE/check_mysql_drift.prom"
+EXPORTER_PORT=19100
+PROMETHEUS_PORT=19090
+prometheus-node-exporter --web.listen-address="127.0.0.1:$EXPORTER_PORT" --collector.disable-defaults \
+  --collector.textfile --collector.textfile.directory="$TEXTFILE" >"$WORK/exporter.log" 2>&1 &
+EXPORTER_PID=$!
+# http_get URL: the body, or nothing once 20 s have passed.
+http_get() {
+  python3 - "$1" <<'PY'
+import sys, time, urllib.request
+for _ in range(80):
+    try:
+        print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.25)
+sys.exit(1)
+PY
+}
+served=$(http_get "http://127.0.0.1:$EXPORTER_PORT/metrics") || true
+check "node_exporter serves 0 drifted on a healthy pair" grep -qx \
+  "check_mysql_drift_drifted_tables{replica=\"127.0.0.1:$DRIFT_REPLICA_PORT\"} 0" <<<"$served"
+cat >"$WORK/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $EXAMPLES/prometheus/check_mysql_drift.rules.yml
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ["127.0.0.1:$EXPORTER_PORT"]
+YML
+prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
+  --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" >"$WORK/prometheus.log" 2>&1 &
+PROMETHEUS_PID=$!
+# scraped QUERY VALUE: Prometheus reports VALUE for QUERY within 30 s.
+scraped() {
+  python3 - "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/query" "$1" "$2" <<'PY'
+import json, sys, time, urllib.parse, urllib.request
+url, query, want = sys.argv[1], sys.argv[2], sys.argv[3]
+got = None
+for _ in range(120):
+    try:
+        body = urllib.request.urlopen(url + "?" + urllib.parse.urlencode({"query": query}), timeout=2).read()
+        result = json.loads(body)["data"]["result"]
+        got = [r["value"][1] for r in result]
+        if got == [want]:
+            sys.exit(0)
+    except (OSError, ValueError, KeyError):
+        pass
+    time.sleep(0.25)
+print(f"  {query}: {got}, not [{want}]")
+sys.exit(1)
+PY
+}
+replica_q="{replica=\"127.0.0.1:$DRIFT_REPLICA_PORT\"}"
+check "Prometheus scrapes 0 drifted on a healthy pair" scraped "check_mysql_drift_drifted_tables$replica_q" 0
+sql replica "SET SESSION sql_log_bin=0; INSERT INTO consumers_db.t VALUES (-1)"
+drifted=$(metrics)
+check "promtool check metrics: after drift" lints "$drifted"
+check "metrics after drift: the table's row difference" grep -qx \
+  "check_mysql_drift_table_row_difference{replica=\"127.0.0.1:$DRIFT_REPLICA_PORT\",database=\"consumers_db\",table=\"t\"} 1" <<<"$drifted"
+textfile
+check "Prometheus scrapes 1 drifted after drift" scraped "check_mysql_drift_drifted_tables$replica_q" 1
+check "Prometheus scrapes the state code 2 after drift" scraped "check_mysql_drift_replica_state$replica_q" 2
+check "Prometheus evaluates the drift rule (pending or firing)" scraped \
+  'count(ALERTS{alertname="MysqlDriftDetected"})' 1
+sql replica "SET SESSION sql_log_bin=0; DELETE FROM consumers_db.t WHERE id = -1"
+kill "$EXPORTER_PID" "$PROMETHEUS_PID" 2>/dev/null || true
+wait "$EXPORTER_PID" "$PROMETHEUS_PID" 2>/dev/null || true
+EXPORTER_PID=
+PROMETHEUS_PID=
+check_logged "$WORK/promtool-rules.log" "promtool check rules: the shipped rules" \
+  promtool check rules packaging/prometheus/check_mysql_drift.rules.yml
+check_logged "$WORK/promtool-test.log" "promtool test rules: drift, a failing check and a stale one fire" \
+  bash -c 'cd packaging/prometheus && promtool test rules check_mysql_drift.rules.test.yml'
 
 # --- Nagios Core -----------------------------------------------------------
 echo "== Nagios Core"

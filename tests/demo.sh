@@ -7,9 +7,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step says on stdout what it does as it starts: the first run takes a
+# few minutes, and a silent terminal looks stuck.
+step() { printf '\n== %s\n' "$*"; }
+if ! command -v mariadbd >/dev/null; then
+  step "installing MariaDB (server, client), openssl and percona-toolkit from Debian's packages"
+fi
+step "starting a primary and a replica of our own on 127.0.0.1:13306 and :13307 (not the system service)"
 tests/servers.sh up
 eval "$(tests/servers.sh env)"
-cargo build --release --locked --quiet
+step "building the plugin (about 2 minutes the first time)"
+cargo build --release --locked
+step "loading a demo schema on the primary"
 
 sql() { mariadb --no-defaults -h127.0.0.1 -uadmin -p"$DRIFT_ADMIN_PASSWORD" -P"$1" -N -B -e "$2"; }
 # A fresh demo schema: any earlier one dropped on both sides (unlogged),
@@ -37,9 +46,8 @@ check() {
   set -e
 }
 
-echo "== a healthy pair"
+step "running the plugin: a healthy pair"
 check
-echo
-echo "== after 2 rows were written on the replica alone"
+step "running the plugin after 2 rows were written on the replica alone"
 sql "$DRIFT_REPLICA_PORT" "SET SESSION sql_log_bin = 0; INSERT INTO demo_shop.orders (customer, total) VALUES (1, 1), (2, 2);"
 check

@@ -37,7 +37,7 @@ install_packages() {
     command -v openssl >/dev/null && command -v pt-table-checksum >/dev/null; then
     return
   fi
-  log "installing mariadb-server, mariadb-client, openssl and percona-toolkit from Debian's packages"
+  log "installing from Debian's packages: mariadb-server and mariadb-client (the test servers), openssl (their TLS certificates) and percona-toolkit (pt-table-checksum, side by side with --checksum)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   # policy-rc.d keeps the package from starting the system service: we run our own.

@@ -3,7 +3,8 @@
 
 use super::context::{both, staged, Ctx, Result};
 use super::servers::{each_replica, Done, Dropouts, Lane};
-use crate::definition::{compare, Difference};
+use crate::definition::compare;
+use crate::model::Difference;
 use crate::model::{Key, Listing, ReplicaId};
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -414,7 +414,7 @@ fn a_table_snapshots_do_not_cover_matches_by_counts_only() {
 /// it is unconfirmed.
 #[test]
 fn a_definition_differs_when_two_listings_agree() {
-    use crate::definition::Difference;
+    use crate::model::Difference;
     let diff = |column: &str| {
         vec![Difference::OnlyOn {
             side: Role::Replica,

@@ -55,6 +55,17 @@ pub(super) struct Part {
     pub(super) matches: Vec<String>,
     /// A verdict on every table asked about.
     pub(super) complete: bool,
+    /// The tables whose counts differ, for per-table metrics.
+    pub(super) row_differences: Vec<RowDifference>,
+}
+
+/// A table whose counts differ on one replica.
+#[derive(Debug)]
+pub(super) struct RowDifference {
+    pub(super) database: String,
+    pub(super) table: String,
+    /// Rows on the replica minus rows on the primary.
+    pub(super) difference: i128,
 }
 
 impl Part {
@@ -88,6 +99,7 @@ impl Part {
             verbose: (cfg.verbosity >= Verbosity::Progress).then(|| progress(found, o)),
             matches: matches(found, cfg),
             complete: t.unverified == 0 && t.unreadable == 0 && !nothing_compared(&t),
+            row_differences: row_differences(found),
         }
     }
 
@@ -108,6 +120,7 @@ impl Part {
             verbose: None,
             matches: Vec::new(),
             complete: false,
+            row_differences: Vec::new(),
         }
     }
 
@@ -225,4 +238,23 @@ fn findings(found: &ReplicaOutcome, positioned: bool, keys: KeyWords) -> Vec<Fin
         definition: Some(diffs.iter().map(ToString::to_string).collect()),
     });
     verdicts.chain(definitions).collect()
+}
+
+/// The tables of `found` whose counts differ at one position.
+fn row_differences(found: &ReplicaOutcome) -> Vec<RowDifference> {
+    found
+        .comparison
+        .verdicts
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Verdict::Drift { counts, .. } if counts.primary != counts.replica => {
+                Some(RowDifference {
+                    database: k.db().to_string(),
+                    table: k.table_name()?.to_string(),
+                    difference: i128::from(counts.replica) - i128::from(counts.primary),
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -70,3 +70,96 @@ fn unverified_says_why() {
         format!("shop.orders: unverified: not counted at one replication position in time{tail}")
     );
 }
+
+/// A run that could not tell: `up` 0 and its state, never a healthy 0.
+#[test]
+fn metrics_of_a_failure_say_the_check_failed() {
+    let r = Report::failure(State::Unknown, "invalid arguments: ...");
+    let text = render(&r, OutputFormat::Openmetrics).text;
+    assert!(text.contains("\ncheck_mysql_drift_up 0\n"), "{text}");
+    assert!(text.contains("\ncheck_mysql_drift_state 3\n"), "{text}");
+    assert!(!text.contains("replica="), "{text}");
+    assert!(text.ends_with("# EOF\n"), "{text}");
+}
+
+/// A run against replica `r:3307`: `shop.or"ders` differs by -3 rows,
+/// `shop.items` matches.
+fn one_drifted_table() -> Report {
+    use crate::compare::Comparison;
+    use crate::consistency::{How, Placement};
+    use crate::outcome::{Outcome, ReplicaOutcome};
+    use clap::Parser;
+    let args = [
+        "check_mysql_drift",
+        "--master",
+        "p",
+        "--replica",
+        "r:3307",
+        "-u",
+        "m",
+    ];
+    let cli = crate::cli::Cli::try_parse_from(args).unwrap();
+    let cfg = crate::config::Config::resolve(cli, None).unwrap();
+    let mut comparison = Comparison::default();
+    let drift = Verdict::Drift {
+        counts: Counts {
+            primary: 10,
+            replica: 7,
+        },
+        how: How::SamePoint,
+        at: None,
+        content: None,
+    };
+    comparison
+        .verdicts
+        .insert(Key::table("shop".into(), "or\"ders"), drift);
+    comparison.verdicts.insert(
+        Key::table("shop".into(), "items"),
+        Verdict::Match(How::SamePoint),
+    );
+    let outcome = Outcome {
+        replicas: vec![Ok(ReplicaOutcome {
+            comparison,
+            ..ReplicaOutcome::default()
+        })],
+        placement: Placement::Exact,
+        versions: Vec::new(),
+        align_tries: 1,
+        rounds: 1,
+        elapsed: std::time::Duration::from_millis(250),
+    };
+    Report::from_outcome(&outcome, &cfg)
+}
+
+/// One replica with a drifted table: its series by replica, the table's
+/// difference per table, each family with its HELP and TYPE.
+#[test]
+fn metrics_of_a_drifted_replica() {
+    let r = one_drifted_table();
+    let text = render(&r, OutputFormat::Openmetrics).text;
+    for line in [
+        "check_mysql_drift_up 1",
+        "check_mysql_drift_state 2",
+        "check_mysql_drift_run_duration_seconds 0.25",
+        "check_mysql_drift_replica_state{replica=\"r:3307\"} 2",
+        "check_mysql_drift_tables{replica=\"r:3307\"} 2",
+        "check_mysql_drift_drifted_tables{replica=\"r:3307\"} 1",
+        "check_mysql_drift_max_row_difference{replica=\"r:3307\"} 3",
+        "check_mysql_drift_table_row_difference{replica=\"r:3307\",database=\"shop\",table=\"or\\\"ders\"} -3",
+        "# TYPE check_mysql_drift_table_row_difference gauge",
+        "# EOF",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+    // Every family has its HELP and TYPE, before its samples.
+    let families: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .collect();
+    let helps = text.lines().filter(|l| l.starts_with("# HELP ")).count();
+    assert_eq!(families.len(), helps);
+    assert!(
+        !text.contains("content_"),
+        "no content figures without --checksum"
+    );
+}

@@ -4,7 +4,7 @@ use super::evaluate::{nothing_compared, Tally};
 use crate::compare::{Unsettled, Verdict};
 use crate::config::{Config, Verbosity};
 use crate::consistency::How;
-use crate::definition::Difference;
+use crate::model::Difference;
 use crate::model::{Counts, Key};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::rowhash::ContentReading;
@@ -237,8 +237,8 @@ pub(super) fn differing(found: &ReplicaOutcome, t: &Tally) -> String {
 /// `-v`: how the run went for one replica.
 pub(super) fn progress(found: &ReplicaOutcome, o: &Outcome) -> String {
     format!(
-        "{} round(s), {} table re-check(s), {} snapshot set(s) opened to find ones at one \
-         position; {}",
+        "{} round(s), {} table re-check(s), {} tries to read both servers at the same \
+         replication position; {}",
         o.rounds,
         found.comparison.rechecks,
         o.align_tries,

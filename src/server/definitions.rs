@@ -4,7 +4,7 @@
 
 use super::session::{Result, Session};
 use super::sql::{string_literal, within};
-use crate::definition::{ColumnDef, Definition};
+use crate::model::{ColumnDef, Definition};
 use crate::model::{Key, Listing};
 use mysql::prelude::Queryable;
 use std::collections::{BTreeMap, HashMap};

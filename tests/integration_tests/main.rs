@@ -3,5 +3,6 @@
 
 mod arguments;
 mod connections;
+mod identity;
 mod outputs;
 mod verdicts;
