@@ -97,6 +97,9 @@ pub struct Comparison {
     /// Tables whose content was asked for and whose verdict rests on
     /// counts alone: snapshots do not cover them.
     pub counts_only: BTreeSet<Key>,
+    /// Tables whose content was compared over the columns on both sides
+    /// only: the columns left out.
+    pub content_columns_left_out: BTreeMap<Key, Vec<String>>,
     /// Tables whose verdict rests on content compared at one position.
     pub content_checked: BTreeSet<Key>,
     /// Tables looked at again after the first round.
@@ -223,7 +226,7 @@ impl Comparison {
             at,
             content,
             content_wanted,
-            counts_only,
+            ..
         } = *seen;
         if content.is_some() {
             self.content_left_out.remove(key);
@@ -262,18 +265,27 @@ impl Comparison {
                 return false;
             }
         };
-        if content.is_some() && at.is_some() {
+        self.record(key, verdict, seen);
+        true
+    }
+
+    /// `key`'s verdict, with what it rests on.
+    fn record(&mut self, key: &Key, verdict: Verdict, seen: &Seen) {
+        if let (Some(c), Some(_)) = (seen.content, seen.at) {
             self.content_checked.insert(key.clone());
+            if !c.left_out.is_empty() {
+                self.content_columns_left_out
+                    .insert(key.clone(), c.left_out.clone());
+            }
         }
-        if counts_only {
+        if seen.counts_only {
             self.counts_only.insert(key.clone());
         }
-        self.rows_primary += counts.primary;
-        self.rows_replica += counts.replica;
+        self.rows_primary += seen.counts.primary;
+        self.rows_replica += seen.counts.replica;
         self.last.remove(key);
         self.content_left_out.remove(key);
         self.verdicts.insert(key.clone(), verdict);
-        true
     }
 
     /// Missing on `on`: a verdict once two listings agree on it.

@@ -357,6 +357,42 @@ impl fmt::Display for Method {
 }
 
 /// One side's hashes of one table.
+impl Shape {
+    /// The columns of this shape that `other` has too, in this order, with
+    /// the key when all of its columns are among them; and the names of the
+    /// columns on one side only (this one's, then `other`'s).
+    pub(crate) fn common(&self, other: &Shape) -> (Shape, Vec<String>) {
+        let has = |s: &Shape, name: &str| s.columns.iter().any(|c| c.name == name);
+        let kept: Vec<usize> = (0..self.columns.len())
+            .filter(|&i| has(other, &self.columns[i].name))
+            .collect();
+        let key = self.key.as_ref().and_then(|key| {
+            key.iter()
+                .map(|k| kept.iter().position(|i| i == k))
+                .collect::<Option<Vec<usize>>>()
+        });
+        let mut left_out: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|c| !has(other, &c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        left_out.extend(
+            other
+                .columns
+                .iter()
+                .filter(|c| !has(self, &c.name))
+                .map(|c| c.name.clone()),
+        );
+        let shape = Shape {
+            columns: kept.iter().map(|&i| self.columns[i].clone()).collect(),
+            key,
+            signature: self.signature.clone(),
+        };
+        (shape, left_out)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SideContent {
     /// One digest per range of the plan (one for a whole table).
@@ -387,6 +423,9 @@ pub(crate) struct ContentReading {
     pub(crate) same: bool,
     /// Where it differs, when it does and was located.
     pub(crate) located: Option<Located>,
+    /// Columns not on both sides, left out of the comparison.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) left_out: Vec<String>,
 }
 
 /// The indexes of the ranges whose digests differ.

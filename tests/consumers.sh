@@ -251,6 +251,10 @@ check "promtool check metrics: after drift" lints "$drifted"
 check "metrics after drift: the table's row difference" grep -qx \
   "check_mysql_drift_table_row_difference{replica=\"127.0.0.1:$DRIFT_REPLICA_PORT\",database=\"consumers_db\",table=\"t\"} 1" <<<"$drifted"
 textfile
+served=$(http_get "http://127.0.0.1:$EXPORTER_PORT/metrics") || true
+check "node_exporter serves 1 drifted after drift" grep -qx \
+  "check_mysql_drift_drifted_tables{replica=\"127.0.0.1:$DRIFT_REPLICA_PORT\"} 1" <<<"$served"
+check "node_exporter serves the state code 2 after drift" grep -qx "check_mysql_drift_state 2" <<<"$served"
 check "Prometheus scrapes 1 drifted after drift" scraped "check_mysql_drift_drifted_tables$replica_q" 1
 check "Prometheus scrapes the state code 2 after drift" scraped "check_mysql_drift_replica_state$replica_q" 2
 check "Prometheus evaluates the drift rule (pending or firing)" scraped \

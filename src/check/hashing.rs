@@ -67,6 +67,8 @@ struct Hashing<'a> {
     replicas: &'a [ReplicaId],
     method: Method,
     what: String,
+    /// Columns not on both sides, not hashed.
+    left_out: Vec<String>,
 }
 
 /// Hashes `table` on the primary and on `replicas` at once, and compares;
@@ -89,6 +91,7 @@ pub(super) fn compare_content(
         replicas,
         method: method(ctx, table, job, replicas),
         what: format!("hashing the content of {key}"),
+        left_out: job.left_out.clone(),
     };
     let ranges = match h.method {
         Method::KeyRanges => staged(ctx, &mut lane.primary, &h.what, |s| {
@@ -223,6 +226,7 @@ fn judge_sides(
         (false, Look::Again) => Some(locate(h, lane, pair.replica, plan, &diff)?),
     };
     Ok(ContentReading {
+        left_out: h.left_out.clone(),
         method: h.method,
         same: diff.is_empty(),
         located,

@@ -30,6 +30,36 @@ pub(super) struct ContentJob {
     pub(super) trusted: Vec<ReplicaId>,
     /// `Again` after a difference: by key ranges, narrowed down.
     pub(super) look: Look,
+    /// Columns not on both sides (of some replica that wants the table),
+    /// left out of `shape`.
+    pub(super) left_out: Vec<String>,
+}
+
+impl ContentJob {
+    /// Replica `j` wants the table too: `CHECKSUM TABLE` is trusted there
+    /// when it runs the primary's version and the definition is the
+    /// primary's to the byte; only the columns on both sides are hashed.
+    fn wanted_by(&mut self, j: ReplicaId, shape: Option<&Shape>, same_version: bool) {
+        let Some(shape) = shape else { return };
+        if same_version && shape.signature == self.shape.signature {
+            self.trusted.push(j);
+        }
+        self.narrow_to(shape);
+    }
+
+    /// Hashes only the columns `replica`'s definition has too.
+    fn narrow_to(&mut self, replica: &Shape) {
+        let (common, left_out) = self.shape.common(replica);
+        if left_out.is_empty() {
+            return;
+        }
+        self.shape = Arc::new(common);
+        for c in left_out {
+            if !self.left_out.contains(&c) {
+                self.left_out.push(c);
+            }
+        }
+    }
 }
 
 /// The keys of a replica still without a verdict.
@@ -118,6 +148,7 @@ pub(super) fn to_count(
                             shape,
                             trusted: Vec::new(),
                             look: Look::First,
+                            left_out: Vec::new(),
                         }
                     }),
                 });
@@ -125,13 +156,8 @@ pub(super) fn to_count(
             table.transactional &= r.transactional;
             table.wanted_by.push(j);
             if let Some(job) = &mut table.content {
-                let same_shape = r
-                    .shape
-                    .as_ref()
-                    .is_some_and(|s| s.signature == job.shape.signature);
-                if same_shape && content.is_some_and(|same| same.contains(&j)) {
-                    job.trusted.push(j);
-                }
+                let same_version = content.is_some_and(|same| same.contains(&j));
+                job.wanted_by(j, r.shape.as_deref(), same_version);
                 if t.found.comparison.is_suspected(key) {
                     job.look = Look::Again;
                 }

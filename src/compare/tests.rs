@@ -234,6 +234,7 @@ fn with_content(mut r: Round, same: bool, keys: &[&str]) -> Round {
                 keys_found: keys.len(),
                 ..Default::default()
             }),
+            left_out: Vec::new(),
         }));
     }
     r

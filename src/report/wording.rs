@@ -34,6 +34,12 @@ impl KeyWords {
 /// where.
 pub(super) fn content_words(c: &ContentReading, keys: KeyWords) -> String {
     let mut line = format!("content differs ({})", c.method);
+    if !c.left_out.is_empty() {
+        line.push_str(&format!(
+            "; columns not on both sides left out: {}",
+            c.left_out.join(", ")
+        ));
+    }
     let Some(l) = &c.located else {
         return line;
     };
@@ -269,12 +275,18 @@ pub(super) fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
         .iter()
         .filter_map(|(k, v)| match v {
             Verdict::Match(how) => {
-                let content = if found.comparison.content_checked.contains(k) {
-                    ", content included"
-                } else if found.comparison.counts_only.contains(k) {
-                    ", counts only (not transactional: content is not compared)"
+                let c = &found.comparison;
+                let content = if let Some(cols) = c.content_columns_left_out.get(k) {
+                    format!(
+                        ", content included (columns not on both sides left out: {})",
+                        cols.join(", ")
+                    )
+                } else if c.content_checked.contains(k) {
+                    ", content included".to_string()
+                } else if c.counts_only.contains(k) {
+                    ", counts only (not transactional: content is not compared)".to_string()
                 } else {
-                    ""
+                    String::new()
                 };
                 Some(format!("{k}: match, {}{content}", how_words(*how)))
             }

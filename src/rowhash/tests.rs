@@ -181,3 +181,25 @@ fn keys_that_are_not_text_are_shown_in_hex() {
     assert_eq!(key(b"x", b"tab\there"), "k=0x78, t=0x7461620968657265");
     assert_eq!(key(b"x", "ü ok".as_bytes()), "k=0x78, t=ü ok");
 }
+
+/// A column on one side only is left out of the hash, and named; the key
+/// survives when its columns are on both sides.
+#[test]
+fn the_common_columns_of_two_definitions() {
+    let primary = shape(Some(vec![0]));
+    let mut replica = shape(Some(vec![0]));
+    replica.columns.remove(2);
+    replica.columns.push(col("extra", "int", None));
+    let (common, left_out) = primary.common(&replica);
+    let names: Vec<&str> = common.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["a", "b`x", "doc"]);
+    assert_eq!(common.key, Some(vec![0]));
+    assert_eq!(left_out, ["f", "extra"]);
+    let (same, none) = primary.common(&primary);
+    assert_eq!(same, primary);
+    assert!(none.is_empty());
+    // The key's column on one side only: no key, hashed whole.
+    let mut keyless = shape(Some(vec![0]));
+    keyless.columns.remove(0);
+    assert_eq!(primary.common(&keyless).0.key, None);
+}

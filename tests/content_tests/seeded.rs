@@ -238,3 +238,52 @@ fn tables_snapshots_do_not_cover_say_counts_only() {
         "{my}"
     );
 }
+
+/// Content is compared over the columns on both sides, and the finding says
+/// which it left out: a column added on the replica alone, and one dropped
+/// there (whose rows' other values changed too). The definitions differ
+/// at the end of the tables: WARNING for that, CRITICAL for the content.
+#[test]
+fn content_is_compared_over_the_common_columns() {
+    let _g = exclusive();
+    let p = fresh("content_common");
+    let db = format!("{p}_a");
+    let mut sql = database(&db);
+    for t in ["added", "dropped"] {
+        sql.push(format!(
+            "CREATE TABLE {t} (id INT PRIMARY KEY, v INT, gone INT) ENGINE=InnoDB"
+        ));
+        sql.push(format!(
+            "INSERT INTO {t} VALUES (1, 1, 1), (2, 2, 2), (3, 3, 3)"
+        ));
+    }
+    replicated(&sql);
+    on_replica_only(&[
+        &format!("ALTER TABLE `{db}`.added ADD COLUMN extra INT DEFAULT 7"),
+        &format!("ALTER TABLE `{db}`.dropped DROP COLUMN gone"),
+        &format!("UPDATE `{db}`.dropped SET v = 9 WHERE id = 2"),
+    ]);
+    let run = check(&p).args(&["--checksum=strong", "-vvv"]).run();
+    run.assert_state(State::Critical);
+    let added = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{db}.added: match, ")))
+        .unwrap_or_else(|| panic!("added: {run}"));
+    assert!(
+        added.ends_with(", content included (columns not on both sides left out: extra)"),
+        "{added}"
+    );
+    let dropped = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{db}.dropped: 3 rows on both")))
+        .unwrap_or_else(|| panic!("dropped: {run}"));
+    assert!(
+        dropped.contains("; columns not on both sides left out: gone; ")
+            && dropped.contains("differing key value(s): id=2,"),
+        "{dropped}"
+    );
+    assert_eq!(run.perf("definitions_differ"), "2", "{run}");
+    assert_eq!(run.perf("unreadable"), "0", "{run}");
+}
