@@ -3,8 +3,7 @@
 //! the next round.
 
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
-use crate::model::Difference;
-use crate::model::{ContentRead, Counts, Coverage, Key, Look, Role, Round};
+use crate::model::{ContentRead, Counts, Coverage, Difference, Key, Look, Role, Round};
 use crate::rowhash::ContentReading;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

@@ -4,8 +4,7 @@
 use super::context::{both, staged, Ctx, Result};
 use super::servers::{each_replica, Done, Dropouts, Lane};
 use crate::definition::compare;
-use crate::model::Difference;
-use crate::model::{Key, Listing, ReplicaId};
+use crate::model::{Difference, Key, Listing, ReplicaId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

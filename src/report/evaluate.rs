@@ -4,8 +4,7 @@
 use crate::cli::DefinitionDrift;
 use crate::compare::Verdict;
 use crate::config::Thresholds;
-use crate::model::Role;
-use crate::model::{Difference, Severity};
+use crate::model::{Difference, Role, Severity};
 use crate::outcome::ReplicaOutcome;
 use crate::plugin::{Range, State};
 

@@ -4,8 +4,7 @@ use super::evaluate::{nothing_compared, Tally};
 use crate::compare::{Unsettled, Verdict};
 use crate::config::{Config, Verbosity};
 use crate::consistency::How;
-use crate::model::Difference;
-use crate::model::{Counts, Key};
+use crate::model::{Counts, Difference, Key};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::rowhash::ContentReading;
 

@@ -4,8 +4,7 @@
 
 use super::session::{Result, Session};
 use super::sql::{string_literal, within};
-use crate::model::{ColumnDef, Definition};
-use crate::model::{Key, Listing};
+use crate::model::{ColumnDef, Definition, Key, Listing};
 use mysql::prelude::Queryable;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
