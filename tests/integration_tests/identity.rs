@@ -13,25 +13,7 @@ fn the_pair_must_be_the_pair() {
     }
     let _g = shared();
     let (p, _) = seeded("pairing");
-    let include = format!("^{p}");
-    let run_with = |primary: &str, replica: &str| {
-        let args = [
-            "--master",
-            primary,
-            "--replica",
-            replica,
-            "-u",
-            "monitor",
-            "--include-db",
-            &include,
-        ];
-        let run = plugin()
-            .args(&args)
-            .envs(&[("MYSQL_PWD", &monitor_password())])
-            .run();
-        run.assert_plugin_output();
-        run
-    };
+    let run_with = |primary: &str, replica: &str| check(&p).servers(primary, &[replica]).run();
     let (m, r) = (primary_addr(), replica_addr());
     let run = run_with(&m, &m);
     run.assert_state(State::Critical);
@@ -65,13 +47,7 @@ fn one_replica_under_two_names() {
     let (p, _) = seeded("twice");
     let (m, r) = (primary_addr(), replica_addr());
     let local = format!("localhost:{}", port(Side::Replica));
-    let include = format!("^{p}");
-    let run = plugin()
-        .args(&["--master", &m, "--replica", &r, "--replica", &local])
-        .args(&["-u", "monitor", "--include-db", &include])
-        .envs(&[("MYSQL_PWD", &monitor_password())])
-        .run();
-    run.assert_plugin_output();
+    let run = check(&p).servers(&m, &[&r, &local]).run();
     run.assert_state(State::Unknown);
     let twice = format!("{local}: UNKNOWN - replica {local} is replica {r} again (server_id ");
     let line = run.stdout.lines().find(|l| l.starts_with(&twice));

@@ -176,7 +176,8 @@ pub fn verdicts_line(run: &Run) -> String {
 /// Who a run is against the test servers as.
 struct Against {
     prefix: String,
-    replicas: Vec<Side>,
+    primary: String,
+    replicas: Vec<String>,
     user: String,
     password: String,
 }
@@ -205,7 +206,8 @@ pub fn check(prefix: &str) -> Plugin {
     Plugin {
         against: Some(Against {
             prefix: prefix.to_string(),
-            replicas: vec![Side::Replica],
+            primary: addr(Side::Primary),
+            replicas: vec![addr(Side::Replica)],
             user: "monitor".into(),
             password: monitor_password(),
         }),
@@ -228,7 +230,16 @@ impl Plugin {
 
     /// Against these replicas, in this order, instead of the replica.
     pub fn replicas(mut self, replicas: &[Side]) -> Plugin {
-        self.against_mut().replicas = replicas.to_vec();
+        self.against_mut().replicas = replicas.iter().map(|s| addr(*s)).collect();
+        self
+    }
+
+    /// Against these addresses instead of the test servers' own names
+    /// (another name of a server, a port where nothing listens).
+    pub fn servers(mut self, primary: &str, replicas: &[&str]) -> Plugin {
+        let against = self.against_mut();
+        against.primary = primary.to_string();
+        against.replicas = replicas.iter().map(|r| r.to_string()).collect();
         self
     }
 
@@ -251,9 +262,9 @@ impl Plugin {
         let Some(a) = &self.against else {
             return run(&self.args, &self.env);
         };
-        let mut args = vec!["--master".to_string(), addr(Side::Primary)];
+        let mut args = vec!["--master".to_string(), a.primary.clone()];
         for r in &a.replicas {
-            args.extend(["--replica".to_string(), addr(*r)]);
+            args.extend(["--replica".to_string(), r.clone()]);
         }
         let include = format!("^{}", regex::escape(&a.prefix));
         args.extend(["-u".into(), a.user.clone(), "--include-db".into(), include]);
