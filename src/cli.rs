@@ -144,6 +144,11 @@ pub struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=16))]
     pub connections: Option<u8>,
 
+    /// Seconds a lane may hold one pair of snapshots before it closes them and aligns a new
+    /// pair for the tables left (an open snapshot keeps the servers' undo history) [default: 5]
+    #[arg(long, value_name = "SECONDS", value_parser = timeout)]
+    pub max_snapshot_age: Option<Duration>,
+
     /// Seconds before the plugin gives up with UNKNOWN, up to 86400 [default: 30]
     #[arg(short, long, value_name = "SECONDS", value_parser = timeout)]
     pub timeout: Option<Duration>,

@@ -73,6 +73,7 @@ impl Config {
             definition_drift: cli.definition_drift.unwrap_or_default(),
             connections: cli.connections.map_or(DEFAULT_CONNECTIONS, usize::from),
             timeout: cli.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            max_snapshot_age: cli.max_snapshot_age.unwrap_or(DEFAULT_MAX_SNAPSHOT_AGE),
             output: cli.output.unwrap_or_default(),
             verbosity: Verbosity::of_count(cli.verbose),
             notes,

@@ -23,33 +23,44 @@ const PARTIAL_AFTER: u64 = 10;
 pub(super) struct Aligned {
     pub(super) at: Option<GtidPos>,
     pub(super) replicas: Vec<ReplicaId>,
+    /// When the snapshots were opened (a moment before, at most).
+    pub(super) since: Instant,
 }
 
 /// Snapshots without positions (MySQL): every replica counts, no
 /// difference is drift.
 pub(super) fn plain_snapshots(on: &RoundShared, lane: &mut Lane) -> Result<Option<Aligned>> {
+    let since = Instant::now();
     lane.primary.open_plain_snapshot()?;
     let opened = each_replica(&mut lane.replicas, on.needed, on.dropouts, |_, s| {
         s.open_plain_snapshot()
     });
     let replicas: Vec<ReplicaId> = opened.into_iter().map(|d| d.replica).collect();
-    Ok((!replicas.is_empty()).then_some(Aligned { at: None, replicas }))
+    Ok((!replicas.is_empty()).then_some(Aligned {
+        at: None,
+        replicas,
+        since,
+    }))
 }
 
 /// Opens snapshot sets on the lane until the replicas' land on the
 /// primary's position: all of them, or after `PARTIAL_AFTER` tries at
 /// least one. `None` when no try did within the tries allowed (or when
-/// other lanes already took all the work, or no replica is left).
+/// other lanes already took all the work, or no replica is left). Tries
+/// stop starting after `until`, but the first is always made: a lane that
+/// starts must be able to count.
 pub(super) fn align(
     on: &RoundShared,
     lane: &mut Lane,
     work: &mut LaneWork,
+    until: Instant,
 ) -> Result<Option<Aligned>> {
-    // The first try always: a round that starts must be able to count.
-    let may_try = |tries| tries == 0 || Instant::now() < on.ctx.recheck_deadline;
-    while work.tries < MAX_ALIGN_TRIES && !on.queue.exhausted() && may_try(work.tries) {
+    let mut tries = 0;
+    let may_try = |tries| tries == 0 || Instant::now() < until;
+    while tries < MAX_ALIGN_TRIES && !on.queue.exhausted() && may_try(tries) {
+        tries += 1;
         work.tries += 1;
-        match try_align(on, lane, work)? {
+        match try_align(on, lane, work, tries)? {
             Try::Aligned(aligned) => return Ok(Some(aligned)),
             Try::NoReplica => return Ok(None),
             Try::Again => {}
@@ -68,8 +79,8 @@ enum Try {
 
 /// One snapshot set: the primary's at P, then every replica's after
 /// waiting for P.
-fn try_align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork) -> Result<Try> {
-    let ctx = on.ctx;
+fn try_align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork, tries: u64) -> Result<Try> {
+    let (ctx, since) = (on.ctx, Instant::now());
     let snapshot = staged(
         ctx,
         &mut lane.primary,
@@ -99,7 +110,7 @@ fn try_align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork) -> Result<T
     for d in &reached {
         work.readings.gap(d.replica, d.value.ahead_of(p));
     }
-    let Some(aligned) = aligned_at(p, &reached, work.tries) else {
+    let Some(aligned) = aligned_at(p, &reached, tries) else {
         return Ok(Try::Again);
     };
     // The candidate set is one only if the candidate is the snapshot's
@@ -110,6 +121,7 @@ fn try_align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork) -> Result<T
     Ok(Try::Aligned(Aligned {
         at: Some(snapshot.candidate),
         replicas: aligned,
+        since,
     }))
 }
 

@@ -56,13 +56,28 @@ fn lane_work(on: &RoundShared, lane: &mut Lane, placement: Placement) -> Result<
         readings: Readings::new(ctx.cfg.replicas.len()),
         tries: 0,
     };
-    let aligned = match placement {
-        Placement::Exact | Placement::Bracketed => align(on, lane, &mut work)?,
-        Placement::Unplaced => plain_snapshots(on, lane)?,
-    };
-    if let Some(aligned) = aligned {
-        count_batches(on, lane, &aligned, &mut work.readings)?;
+    let mut until = ctx.recheck_deadline;
+    loop {
+        let aligned = match placement {
+            Placement::Exact | Placement::Bracketed => align(on, lane, &mut work, until)?,
+            Placement::Unplaced => plain_snapshots(on, lane)?,
+        };
+        let Some(aligned) = aligned else { break };
+        if count_batches(on, lane, &aligned, &mut work.readings)? == Held::Done {
+            break;
+        }
+        // The snapshots got old: a new pair for the rest of the queue,
+        // aligned while there is time to count with it.
+        end_snapshots(on, lane)?;
+        until = ctx.deadline - Duration::from_millis(500).min(ctx.cfg.timeout / 4);
     }
+    end_snapshots(on, lane)?;
+    Ok(work)
+}
+
+/// Ends the lane's snapshots (read-only: nothing to commit).
+fn end_snapshots(on: &RoundShared, lane: &mut Lane) -> Result<()> {
+    let ctx = on.ctx;
     let everyone: Vec<ReplicaId> = ReplicaId::all(lane.replicas.len()).collect();
     staged(
         ctx,
@@ -73,7 +88,16 @@ fn lane_work(on: &RoundShared, lane: &mut Lane, placement: Placement) -> Result<
     each_replica(&mut lane.replicas, &everyone, on.dropouts, |_, s| {
         staged(ctx, s, "closing its snapshot", Session::end_snapshot)
     });
-    Ok(work)
+    Ok(())
+}
+
+/// What ended a lane's counting in one pair of snapshots.
+#[derive(Debug, PartialEq, Eq)]
+enum Held {
+    /// The queue is empty.
+    Done,
+    /// The snapshots reached `--max-snapshot-age`.
+    Aged,
 }
 
 /// Counts batches from the queue: each table once on the primary and on
@@ -83,9 +107,15 @@ fn count_batches(
     lane: &mut Lane,
     aligned: &Aligned,
     readings: &mut Readings,
-) -> Result<()> {
+) -> Result<Held> {
     let ctx = on.ctx;
-    while let Some(batch) = on.queue.take() {
+    loop {
+        if aligned.since.elapsed() >= ctx.cfg.max_snapshot_age {
+            return Ok(Held::Aged);
+        }
+        let Some(batch) = on.queue.take() else {
+            return Ok(Held::Done);
+        };
         let what = format!(
             "counting rows ({}, at {})",
             on.queue.progress(),
@@ -117,7 +147,6 @@ fn count_batches(
             None => left_out(batch, &aligned.replicas, readings),
         }
     }
-    Ok(())
 }
 
 /// Each table of `batch` that has a content job: left out on `aligned`.

@@ -13,6 +13,7 @@ pub const OPTION_GROUPS: [&str; 2] = ["client", "check_mysql_drift"];
 pub const DEFAULT_PORT: u16 = 3306;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECTIONS: usize = 3;
+pub const DEFAULT_MAX_SNAPSHOT_AGE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct Server {
@@ -105,6 +106,8 @@ pub struct Config {
     pub definition_drift: DefinitionDrift,
     pub connections: usize,
     pub timeout: Duration,
+    /// How long a lane may hold one pair of snapshots.
+    pub max_snapshot_age: Duration,
     pub checksum: Option<Checksum>,
     pub output: OutputFormat,
     pub verbosity: Verbosity,

@@ -6,3 +6,4 @@ mod busy;
 mod faults;
 mod fixtures;
 mod load;
+mod snapshots;
