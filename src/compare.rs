@@ -83,7 +83,7 @@ pub struct Comparison {
     had_content: HashSet<Key>,
     /// Tables whose counts matched while their content, asked for, was
     /// left out: unverified if nothing better comes.
-    content_left_out: HashSet<Key>,
+    content_not_compared: HashSet<Key>,
     /// Definitions that differed in one listing, waiting for the next
     /// (the replica may not have applied a schema change yet).
     definitions_seen: HashMap<Key, Vec<Difference>>,
@@ -228,7 +228,7 @@ impl Comparison {
             ..
         } = *seen;
         if content.is_some() {
-            self.content_left_out.remove(key);
+            self.content_not_compared.remove(key);
         }
         let judgement = judge(&Evidence {
             primary: counts.primary,
@@ -241,7 +241,7 @@ impl Comparison {
         let verdict = match judgement {
             // Equal counts are what an UPDATE on the replica leaves.
             Judgement::Match(_) if content_wanted => {
-                self.content_left_out.insert(key.clone());
+                self.content_not_compared.insert(key.clone());
                 self.last.insert(key.clone(), counts);
                 return false;
             }
@@ -283,7 +283,7 @@ impl Comparison {
         self.rows_primary += seen.counts.primary;
         self.rows_replica += seen.counts.replica;
         self.last.remove(key);
-        self.content_left_out.remove(key);
+        self.content_not_compared.remove(key);
         self.verdicts.insert(key.clone(), verdict);
     }
 
@@ -311,7 +311,7 @@ impl Comparison {
             let last = self.last.get(key).copied();
             let why = if self.suspected.contains(key) {
                 Unsettled::DifferedOnce
-            } else if self.content_left_out.contains(key) {
+            } else if self.content_not_compared.contains(key) {
                 Unsettled::ContentLeftOut
             } else {
                 Unsettled::NoPosition

@@ -7,7 +7,7 @@
 //! indexes on a replica are a normal thing (reporting replicas): they are
 //! not read at all. Pure: no I/O.
 
-use crate::model::{ColumnDef, Definition, Difference, Role, Severity};
+use crate::model::{ColumnAttribute, ColumnDef, Definition, Difference, Role, Severity};
 use std::fmt;
 
 impl Difference {
@@ -15,10 +15,15 @@ impl Difference {
         match self {
             Difference::OnlyOn { at_end: false, .. }
             | Difference::Position { .. }
-            | Difference::Type { .. }
-            | Difference::Charset { .. } => Severity::Breaks,
+            | Difference::Value {
+                what: ColumnAttribute::Type | ColumnAttribute::Charset,
+                ..
+            } => Severity::Breaks,
             Difference::OnlyOn { at_end: true, .. }
-            | Difference::Collation { .. }
+            | Difference::Value {
+                what: ColumnAttribute::Collation,
+                ..
+            }
             | Difference::Nullability { .. }
             | Difference::PrimaryKey { .. } => Severity::Copes,
         }
@@ -68,32 +73,24 @@ impl fmt::Display for Difference {
                 primary.join(", "),
                 replica.join(", ")
             ),
-            other => f.write_str(&two_values(other)),
+            Difference::Value {
+                column,
+                what,
+                primary,
+                replica,
+            } => {
+                let how = match what {
+                    ColumnAttribute::Type => "is",
+                    ColumnAttribute::Charset => "in",
+                    ColumnAttribute::Collation => "collates",
+                };
+                write!(
+                    f,
+                    "column {column} {how} {primary} on the primary, {replica} on the replica"
+                )
+            }
         }
     }
-}
-
-/// The differences that name a value on each side.
-fn two_values(d: &Difference) -> String {
-    let (column, how, primary, replica) = match d {
-        Difference::Type {
-            column,
-            primary,
-            replica,
-        } => (column, "is", primary, replica),
-        Difference::Charset {
-            column,
-            primary,
-            replica,
-        } => (column, "in", primary, replica),
-        Difference::Collation {
-            column,
-            primary,
-            replica,
-        } => (column, "collates", primary, replica),
-        _ => unreachable!("two_values is given the differences of two values"),
-    };
-    format!("column {column} {how} {primary} on the primary, {replica} on the replica")
 }
 
 /// The differences between the primary's definition and a replica's.
@@ -158,21 +155,24 @@ fn column_differences(p: &ColumnDef, r: &ColumnDef) -> Vec<Difference> {
     let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
     let mut out = Vec::new();
     if p.column_type != r.column_type {
-        out.push(Difference::Type {
+        out.push(Difference::Value {
             column: column(),
+            what: ColumnAttribute::Type,
             primary: p.column_type.clone(),
             replica: r.column_type.clone(),
         });
     }
     if p.charset != r.charset {
-        out.push(Difference::Charset {
+        out.push(Difference::Value {
             column: column(),
+            what: ColumnAttribute::Charset,
             primary: text(&p.charset),
             replica: text(&r.charset),
         });
     } else if p.collation != r.collation {
-        out.push(Difference::Collation {
+        out.push(Difference::Value {
             column: column(),
+            what: ColumnAttribute::Collation,
             primary: text(&p.collation),
             replica: text(&r.collation),
         });

@@ -100,6 +100,14 @@ pub enum Severity {
     Breaks,
 }
 
+/// What of a common column differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnAttribute {
+    Type,
+    Charset,
+    Collation,
+}
+
 /// One difference between the primary's definition and a replica's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Difference {
@@ -117,18 +125,10 @@ pub enum Difference {
         primary: usize,
         replica: usize,
     },
-    Type {
+    /// A common column of another type, character set or collation.
+    Value {
         column: String,
-        primary: String,
-        replica: String,
-    },
-    Charset {
-        column: String,
-        primary: String,
-        replica: String,
-    },
-    Collation {
-        column: String,
+        what: ColumnAttribute,
         primary: String,
         replica: String,
     },

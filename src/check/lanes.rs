@@ -11,7 +11,7 @@ use super::queue::{LaneWork, Queue, RoundShared};
 use super::readings::Readings;
 use super::servers::{each_replica, Done, Dropouts, Lane};
 use crate::consistency::Placement;
-use crate::model::{Look, ReplicaId};
+use crate::model::{ContentRead, Look, ReplicaId};
 use crate::server::Session;
 use std::time::Duration;
 
@@ -152,7 +152,7 @@ fn count_batches(
 /// Each table of `batch` that has a content job: left out on `aligned`.
 fn left_out(batch: &[&Table], aligned: &[ReplicaId], readings: &mut Readings) {
     for table in batch.iter().filter(|t| t.content.is_some()) {
-        readings.left_out(&table.key, aligned);
+        readings.content_unread(&table.key, aligned, ContentRead::LeftOut);
     }
 }
 
@@ -181,7 +181,7 @@ fn contents(
         };
         match compare_content(on, lane, table, &replicas, until)? {
             Some(found) => readings.add_content(&table.key, found),
-            None => readings.left_out(&table.key, &replicas),
+            None => readings.content_unread(&table.key, &replicas, ContentRead::LeftOut),
         }
     }
     Ok(())

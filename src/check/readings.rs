@@ -76,18 +76,12 @@ impl Readings {
         }
     }
 
-    /// The content of `key` was asked for, and snapshots do not cover it.
-    pub(super) fn not_covered(&mut self, key: &Key, replica: ReplicaId) {
-        if let Some(r) = self.by_replica[replica.index()].readings.get_mut(key) {
-            r.content = ContentRead::NotCovered;
-        }
-    }
-
-    /// The content of `key`, asked for, was not compared for `replicas`.
-    pub(super) fn left_out(&mut self, key: &Key, replicas: &[ReplicaId]) {
+    /// What became of the content of `key` on `replicas`, when it was not
+    /// read (`LeftOut`, `NotCovered`).
+    pub(super) fn content_unread(&mut self, key: &Key, replicas: &[ReplicaId], why: ContentRead) {
         for j in replicas {
             if let Some(r) = self.by_replica[j.index()].readings.get_mut(key) {
-                r.content = ContentRead::LeftOut;
+                r.content = why.clone();
             }
         }
     }

@@ -139,7 +139,7 @@ fn connect_all(ctx: &Ctx, server: &Server, until: Instant) -> Result<Vec<Session
             false => ConnectBy::RunDeadline(until),
         };
         let session = Session::connect(ctx.cfg, server, i, by, &register)
-            .map_err(|why| unreached(ctx, server, why, until))?;
+            .map_err(|why| unreached(ctx, server, why, by))?;
         note(ctx, &session, "connected");
         Ok(session)
     })
@@ -155,16 +155,16 @@ const FAIR_CONNECT: Duration = Duration::from_secs(1);
 /// (a replica's patience, when others are compared) is the server's
 /// fault: CRITICAL. No answer before the run's own deadline, or within
 /// less than a fair time, is the plugin's budget running out: UNKNOWN.
-fn unreached(ctx: &Ctx, server: &Server, why: NoSession, until: Instant) -> Failure {
-    match why {
-        NoSession::Failed(f) => f,
-        NoSession::NoAnswer { within } if within >= FAIR_CONNECT && until < ctx.deadline => {
+fn unreached(ctx: &Ctx, server: &Server, why: NoSession, by: ConnectBy) -> Failure {
+    match (why, by) {
+        (NoSession::Failed(f), _) => f,
+        (NoSession::NoAnswer { within }, ConnectBy::Own(_)) if within >= FAIR_CONNECT => {
             Failure::critical(format!(
                 "cannot connect to {server}: it did not answer within {:.1}s",
                 within.as_secs_f64()
             ))
         }
-        NoSession::NoAnswer { .. } => Failure::unknown(format!(
+        (NoSession::NoAnswer { .. }, _) => Failure::unknown(format!(
             "timeout after {}s while connecting to {server}",
             ctx.cfg.timeout.as_secs_f64()
         )),

@@ -7,6 +7,7 @@ use super::plan::Table;
 use super::readings::Readings;
 use super::servers::{each_replica, lagging, Done, Dropouts, Lane};
 use crate::consistency::GtidPos;
+use crate::model::ContentRead;
 use crate::plugin::Failure;
 
 /// Tables that snapshots do not cover (MyISAM, Aria, MEMORY...), on the
@@ -44,7 +45,7 @@ pub(super) fn read_unsnapshotted(
                     .filter(|a| positioned && r.at.as_ref().is_some_and(|b| b.at_primary_point(a)));
             readings.add(replica, &p.counts, r.counts, at);
             for table in batch.iter().filter(|t| t.content.is_some()) {
-                readings.not_covered(&table.key, replica);
+                readings.content_unread(&table.key, &[replica], ContentRead::NotCovered);
             }
         }
     }
