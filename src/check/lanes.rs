@@ -142,7 +142,7 @@ fn count_batches(
             readings.add(replica, &p, value, aligned.at.as_ref());
         }
         match aligned.at {
-            Some(_) => contents(on, lane, batch, &aligned.replicas, readings)?,
+            Some(_) => contents(on, lane, batch, aligned, readings)?,
             // Without positions content is never compared.
             None => left_out(batch, &aligned.replicas, readings),
         }
@@ -164,13 +164,14 @@ fn contents(
     on: &RoundShared,
     lane: &mut Lane,
     batch: &[&Table],
-    aligned: &[ReplicaId],
+    aligned: &Aligned,
     readings: &mut Readings,
 ) -> Result<()> {
     let ctx = on.ctx;
     for table in batch {
         let Some(job) = &table.content else { continue };
         let replicas: Vec<ReplicaId> = aligned
+            .replicas
             .iter()
             .copied()
             .filter(|j| table.wanted_by.contains(j))
@@ -179,7 +180,14 @@ fn contents(
             Look::Again => ctx.deadline - Duration::from_millis(500).min(ctx.cfg.timeout / 4),
             Look::First => ctx.content_deadline,
         };
-        match compare_content(on, lane, table, &replicas, until)? {
+        // A pair that got old hashes no more: the table's content waits
+        // for a newer pair (and, without a state file, a later round).
+        let aged = aligned.since.elapsed() >= ctx.cfg.max_snapshot_age;
+        let found = match aged {
+            true => None,
+            false => compare_content(on, lane, table, &replicas, until)?,
+        };
+        match found {
             Some(found) => readings.add_content(&table.key, found),
             None => readings.content_unread(&table.key, &replicas, ContentRead::LeftOut),
         }
