@@ -17,11 +17,15 @@
 mod align;
 mod batches;
 mod context;
+mod cursor;
 mod definitions;
 mod hashing;
 mod lanes;
+mod passes;
 mod plan;
 mod queue;
+mod range_plan;
+mod ranged;
 mod readings;
 mod rounds;
 mod servers;
@@ -29,11 +33,12 @@ mod state_file;
 mod unsnapshotted;
 
 use crate::activity::{Registry, Stage};
-use crate::compare::Budget;
+use crate::compare::{Budget, Comparison, PassEnd};
 use crate::config::Config;
 use crate::model::{Key, Look, ReplicaId};
 use crate::outcome::Outcome;
 use context::{Ctx, Result, RunState};
+use passes::{store_key, PassEntry, StoredRange};
 use plan::{Pending, Tracked};
 use rounds::{read_round, ReplicaRound};
 use servers::{connect, vet, Dropouts, Lane, Vetted};
@@ -46,7 +51,7 @@ const MAX_ROUNDS: usize = 10;
 
 pub(crate) fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Outcome> {
     let ctx = Ctx::new(cfg, stage, registry);
-    let state_path = cfg.checksum.as_ref().and_then(|c| c.state_file.as_deref());
+    let state_path = cfg.state_file.as_deref();
     let mut state = state_path.map(StateFile::load).transpose()?;
     let dropouts = Dropouts::new(cfg.replicas.len());
     let mut lanes = connect(&ctx, &dropouts)?;
@@ -55,18 +60,33 @@ pub(crate) fn run(cfg: &Config, stage: &Stage, registry: &Registry) -> Result<Ou
         versions,
         same_version,
     } = vet(&ctx, &mut lanes[0], &dropouts)?;
-    let mut tracked: Vec<Tracked> = cfg.replicas.iter().map(|_| Tracked::default()).collect();
+    let carried: Vec<BTreeMap<Key, PassEntry>> = cfg
+        .replicas
+        .iter()
+        .map(|r| {
+            state
+                .as_ref()
+                .map(|s| s.passes(&r.address()))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut tracked: Vec<Tracked> = carried.iter().map(carrying).collect();
+    let content_state = state.as_ref().filter(|_| cfg.checksum.is_some());
     let mut run = RunState {
         primary: Arc::default(),
         placement,
         align_tries: 0,
         rounds: 0,
-        rotation: state.as_ref().map(|s| rotation(s, cfg)).unwrap_or_default(),
+        rotation: content_state.map(|s| rotation(s, cfg)).unwrap_or_default(),
         same_version,
+        carried,
     };
     until_settled(&ctx, &mut lanes, &mut run, &mut tracked, &dropouts)?;
     if let (Some(state), Some(path)) = (&mut state, state_path) {
-        remember(state, cfg, &mut tracked, &dropouts);
+        if cfg.checksum.is_some() {
+            remember(state, cfg, &mut tracked, &dropouts);
+        }
+        remember_passes(state, cfg, &run.carried, &mut tracked, &dropouts);
         state.save(path)?;
     }
     let failures = dropouts.into_failures();
@@ -133,11 +153,93 @@ fn rotation(state: &StateFile, cfg: &Config) -> BTreeMap<Key, u64> {
     oldest
 }
 
+/// What a replica's run starts from: the suspicions its state carries
+/// (ranges that differed at one position in an earlier run).
+fn carrying(passes: &BTreeMap<Key, PassEntry>) -> Tracked {
+    let mut t = Tracked::default();
+    for key in passes
+        .iter()
+        .filter(|(_, e)| !e.differing.is_empty())
+        .map(|(k, _)| k)
+    {
+        t.found.comparison.carry_suspicion(key.clone());
+    }
+    t
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Takes each compared replica's passes over big tables into the state:
+/// tables still listed keep their entry, updated by this run.
+fn remember_passes(
+    state: &mut StateFile,
+    cfg: &Config,
+    carried: &[BTreeMap<Key, PassEntry>],
+    tracked: &mut [Tracked],
+    dropouts: &Dropouts,
+) {
+    let now = now_secs();
+    for (j, t) in ReplicaId::all(tracked.len()).zip(tracked.iter_mut()) {
+        let address = cfg.replicas[j.index()].address();
+        if dropouts.is_out(j) {
+            continue;
+        }
+        let c = &t.found.comparison;
+        let keys: BTreeSet<&Key> = carried[j.index()]
+            .keys()
+            .chain(c.pass_ends.keys())
+            .collect();
+        let entries: Vec<PassEntry> = keys
+            .into_iter()
+            .filter(|k| t.listing.contains_key(k))
+            .map(|k| next_entry(k, carried[j.index()].get(k), c, now))
+            .collect();
+        t.found.pass_age = entries.iter().map(|e| e.age(now)).max();
+        t.found.passes_under_way = c
+            .pass_ends
+            .values()
+            .filter(|e| matches!(e, PassEnd::UnderWay(_)))
+            .count() as u64;
+        state.set_passes(&address, entries);
+    }
+}
+
+/// A big table's entry after this run.
+fn next_entry(key: &Key, before: Option<&PassEntry>, c: &Comparison, now: u64) -> PassEntry {
+    let mut e = before.cloned().unwrap_or_else(|| PassEntry {
+        db: key.db().to_string(),
+        table: key.table_name().unwrap_or_default().to_string(),
+        after: None,
+        seen: now,
+        complete: None,
+        differing: Vec::new(),
+    });
+    match c.pass_ends.get(key) {
+        Some(PassEnd::Complete) => {
+            e.complete = Some(now);
+            e.after = None;
+        }
+        Some(PassEnd::UnderWay(Some(at))) => e.after = Some(store_key(at)),
+        Some(PassEnd::UnderWay(None)) | None => {}
+    }
+    let looked_at = c.verdicts.contains_key(key) || c.is_suspected(key);
+    if looked_at {
+        e.differing = c
+            .differing_ranges(key)
+            .iter()
+            .map(StoredRange::of)
+            .collect();
+    }
+    e
+}
+
 /// Takes each compared replica's content verifications into the state.
 fn remember(state: &mut StateFile, cfg: &Config, tracked: &mut [Tracked], dropouts: &Dropouts) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = now_secs();
     for (j, t) in ReplicaId::all(tracked.len())
         .zip(tracked.iter_mut())
         .filter(|(j, _)| !dropouts.is_out(*j))

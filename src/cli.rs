@@ -125,18 +125,19 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "METHOD", num_args = 0..=1, require_equals = true, default_missing_value = "fast")]
     pub checksum: Option<ChecksumMethod>,
 
-    /// With --checksum: remember when each table's content was last verified, so that runs
-    /// that cannot cover every table within -t continue in rotation, oldest first
-    #[arg(long, value_name = "FILE", requires = "checksum")]
+    /// Remember across runs how far the passes over big tables stand (and, with --checksum,
+    /// when each table's content was last verified), so that runs that cannot cover
+    /// everything within -t go on where the last stopped, least recently verified first
+    #[arg(long, value_name = "FILE")]
     pub state_file: Option<PathBuf>,
 
     /// WARNING range on the seconds since the least recently verified table's content was
-    /// verified (with --state-file)
+    /// verified, or a big table's last complete pass ended (with --state-file)
     #[arg(long, value_name = "RANGE", allow_hyphen_values = true, value_parser = Range::parse, requires = "state_file")]
     pub warning_age: Option<Range>,
 
     /// CRITICAL range on the seconds since the least recently verified table's content was
-    /// verified (with --state-file)
+    /// verified, or a big table's last complete pass ended (with --state-file)
     #[arg(long, value_name = "RANGE", allow_hyphen_values = true, value_parser = Range::parse, requires = "state_file")]
     pub critical_age: Option<Range>,
 
@@ -148,6 +149,12 @@ pub struct Cli {
     /// pair for the tables left (an open snapshot keeps the servers' undo history) [default: 5]
     #[arg(long, value_name = "SECONDS", value_parser = timeout)]
     pub max_snapshot_age: Option<Duration>,
+
+    /// Rows per key range: a table of more (estimated) rows with a primary key, or a unique key
+    /// of NOT NULL columns, is counted a range at a time, each at one replication position,
+    /// 1000 and up [default: 1000000]
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1000..))]
+    pub chunk_rows: Option<u64>,
 
     /// Seconds before the plugin gives up with UNKNOWN, up to 86400 [default: 30]
     #[arg(short, long, value_name = "SECONDS", value_parser = timeout)]

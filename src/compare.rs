@@ -3,8 +3,10 @@
 //! the next round.
 
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
-use crate::model::{ContentRead, Counts, Coverage, Difference, Key, Look, Role, Round};
-use crate::rowhash::ContentReading;
+use crate::model::{
+    ContentRead, Counts, Coverage, Difference, Key, Look, RangeDiff, RangesRead, Role, Round,
+};
+use crate::rowhash::{Bound, ContentReading, KeyRange};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Why a table is unverified.
@@ -18,6 +20,9 @@ pub enum Unsettled {
     /// A difference at one position that no second snapshot set confirmed
     /// or cleared in time.
     DifferedOnce,
+    /// Counted in key ranges, no difference in them, but they did not
+    /// cover the table in time.
+    Partial { compared: u64, estimated: u64 },
 }
 
 /// Whether the run may look at pending tables again after this round.
@@ -38,6 +43,8 @@ pub enum Verdict {
         at: Option<GtidPos>,
         /// The content compared there, when it differs (`--checksum`).
         content: Option<ContentReading>,
+        /// A table counted in key ranges: the ranges that differed.
+        ranges: Vec<RangeDiff>,
     },
     /// Present on one side only (seen so in two listings).
     Missing {
@@ -53,6 +60,27 @@ pub enum Verdict {
         side: Role,
         error: String,
     },
+}
+
+/// How a run's pass over a big table ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PassEnd {
+    /// It covered the table (in this run, or the rest of an earlier run's
+    /// pass).
+    Complete,
+    /// It goes on past this key in a later run (`None`: where it was).
+    UnderWay(Option<Bound>),
+}
+
+/// How far the last pass over a table counted in key ranges went.
+#[derive(Debug, Clone)]
+struct Pass {
+    whole: bool,
+    from_start: bool,
+    compared: Counts,
+    estimated: u64,
+    ranges: u64,
+    reached: Option<Bound>,
 }
 
 /// What one round saw of a table on both sides.
@@ -101,6 +129,15 @@ pub struct Comparison {
     pub content_columns_left_out: BTreeMap<Key, Vec<String>>,
     /// Tables whose verdict rests on content compared at one position.
     pub content_checked: BTreeSet<Key>,
+    /// Tables counted in key ranges: how far their last pass went.
+    passes: HashMap<Key, Pass>,
+    /// The ranges that differed at one position, to look at again.
+    suspect_ranges: HashMap<Key, Vec<KeyRange>>,
+    /// Tables whose verdict rests on key ranges, each compared at one
+    /// position: how many ranges.
+    pub ranged: BTreeMap<Key, u64>,
+    /// How this run's passes over big tables ended.
+    pub pass_ends: BTreeMap<Key, PassEnd>,
     /// Tables looked at again after the first round.
     pub rechecks: u64,
     /// Rows of the tables with a verdict, as counted for it.
@@ -136,6 +173,15 @@ impl Comparison {
     /// The table differed at one position and waits for a second look.
     pub fn is_suspected(&self, key: &Key) -> bool {
         self.suspected.contains(key)
+    }
+
+    /// The key ranges of a table counted in ranges that differed at one
+    /// position: what a second look reads.
+    pub fn recheck_ranges(&self, key: &Key) -> Option<&[KeyRange]> {
+        self.suspect_ranges
+            .get(key)
+            .filter(|_| self.suspected.contains(key))
+            .map(Vec::as_slice)
     }
 
     /// Takes in one round's readings of `keys`; returns the keys still
@@ -189,6 +235,9 @@ impl Comparison {
                 replica: *replica,
             },
         };
+        if let Some(ranges) = &reading.ranges {
+            return self.settle_ranges(key, ranges, round);
+        }
         let content = match &reading.content {
             ContentRead::Read(Err(e)) => {
                 return self.unreadable(key, e.side, &format!("checksum: {}", e.message));
@@ -237,6 +286,7 @@ impl Comparison {
             positioned,
             content_differs: content.is_some_and(|c| !c.same),
             differed_before: self.suspected.contains(key),
+            whole: true,
         });
         let verdict = match judgement {
             // Equal counts are what an UPDATE on the replica leaves.
@@ -255,6 +305,7 @@ impl Comparison {
                 how,
                 at: at.cloned(),
                 content: content.filter(|c| !c.same).cloned(),
+                ranges: Vec::new(),
             },
             Judgement::Pending | Judgement::Suspect => {
                 if judgement == Judgement::Suspect {
@@ -266,6 +317,149 @@ impl Comparison {
         };
         self.record(key, verdict, seen);
         true
+    }
+
+    /// A table counted in key ranges: judged on the first range that
+    /// differed at its position, else on all of them, which are a verdict
+    /// only when they cover the table in this run (a look again covers
+    /// what the pass before it did when it read every range it was to).
+    /// With `--state-file`, a pass with no difference in what it covered
+    /// matches while it is under way: the age of the last complete pass
+    /// says how far behind the rotation is.
+    fn settle_ranges(&mut self, key: &Key, r: &RangesRead, round: &Round) -> bool {
+        let pass = self.pass_for(key, r);
+        let first = r.differing.first();
+        let judgement = judge(&Evidence {
+            primary: first.map_or(pass.compared.primary, |d| d.primary),
+            replica: first.map_or(pass.compared.replica, |d| d.replica),
+            same_point: first.is_some() || r.all_placed,
+            positioned: round.positioned,
+            content_differs: false,
+            differed_before: self.suspected.contains(key),
+            whole: pass.whole && pass.from_start && r.whole,
+        });
+        let under_way = round.coverage == Coverage::Rotation
+            && round.positioned
+            && r.look == Look::First
+            && r.all_placed;
+        let verdict = match judgement {
+            Judgement::Match(how) => {
+                self.pass_ends.insert(key.clone(), PassEnd::Complete);
+                Verdict::Match(how)
+            }
+            Judgement::Drift(how) => Verdict::Drift {
+                counts: pass.compared,
+                how,
+                at: None,
+                content: None,
+                ranges: r.differing.clone(),
+            },
+            Judgement::Suspect => {
+                self.suspected.insert(key.clone());
+                let ranges = r.differing.iter().map(|d| d.bounds.clone()).collect();
+                self.suspect_ranges.insert(key.clone(), ranges);
+                self.last.insert(key.clone(), pass.compared);
+                return false;
+            }
+            Judgement::Pending if under_way => {
+                let end = match r.whole {
+                    true => PassEnd::Complete,
+                    false => PassEnd::UnderWay(r.reached.clone()),
+                };
+                self.pass_ends.insert(key.clone(), end);
+                Verdict::Match(How::SamePoint)
+            }
+            Judgement::Pending => {
+                // Every range equal again: the next look is a new pass.
+                if r.whole && r.differing.is_empty() {
+                    self.suspected.remove(key);
+                    self.suspect_ranges.remove(key);
+                }
+                self.last.insert(key.clone(), pass.compared);
+                return false;
+            }
+        };
+        self.suspected.remove(key);
+        self.suspect_ranges.remove(key);
+        self.ranged.insert(key.clone(), pass.ranges);
+        let seen = Seen {
+            counts: pass.compared,
+            at: None,
+            content: None,
+            content_wanted: false,
+            counts_only: false,
+        };
+        self.record(key, verdict, &seen);
+        true
+    }
+
+    /// The pass a reading of ranges belongs to: a pass is its own, or the
+    /// rest of this run's unfinished pass (each range at a position of its
+    /// own, whichever round read it); a look again belongs to this run's
+    /// pass before it, or, when the ranges differed in an earlier run, to
+    /// no pass at all (it covers only them).
+    fn pass_for(&mut self, key: &Key, r: &RangesRead) -> Pass {
+        let own = Pass {
+            whole: r.whole,
+            from_start: r.from_start,
+            compared: r.compared,
+            estimated: r.estimated,
+            ranges: r.ranges,
+            reached: r.reached.clone(),
+        };
+        let before = self.passes.get(key).filter(|p| !p.whole).cloned();
+        match (r.look, before) {
+            (Look::First, Some(before)) if !r.from_start => {
+                let pass = Pass {
+                    from_start: before.from_start,
+                    compared: Counts {
+                        primary: before.compared.primary + r.compared.primary,
+                        replica: before.compared.replica + r.compared.replica,
+                    },
+                    ranges: before.ranges + r.ranges,
+                    ..own
+                };
+                self.passes.insert(key.clone(), pass.clone());
+                pass
+            }
+            (Look::First, _) => {
+                self.passes.insert(key.clone(), own.clone());
+                own
+            }
+            (Look::Again, _) => self.passes.get(key).cloned().unwrap_or(Pass {
+                whole: false,
+                ..own
+            }),
+        }
+    }
+
+    /// Where this run's unfinished pass over `key` stopped: the next
+    /// round goes on from there.
+    pub fn pass_reached(&self, key: &Key) -> Option<&Bound> {
+        self.passes
+            .get(key)
+            .filter(|p| !p.whole)
+            .and_then(|p| p.reached.as_ref())
+    }
+
+    /// A table whose ranges differed at one position in an earlier run:
+    /// its next difference at one position is drift.
+    pub fn carry_suspicion(&mut self, key: Key) {
+        self.suspected.insert(key);
+    }
+
+    /// The key ranges of `key` that differed at one position and have not
+    /// matched since, for the next run to look at first.
+    pub fn differing_ranges(&self, key: &Key) -> Vec<KeyRange> {
+        match self.verdicts.get(key) {
+            Some(Verdict::Drift { ranges, .. }) => {
+                ranges.iter().map(|d| d.bounds.clone()).collect()
+            }
+            _ if self.suspected.contains(key) => {
+                self.suspect_ranges.get(key).cloned().unwrap_or_default()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// `key`'s verdict, with what it rests on.
@@ -309,10 +503,16 @@ impl Comparison {
             // A table seen missing only once lands here too, with no counts:
             // unconfirmed, so not drift.
             let last = self.last.get(key).copied();
+            let partial = self.passes.get(key).filter(|p| !(p.whole && p.from_start));
             let why = if self.suspected.contains(key) {
                 Unsettled::DifferedOnce
             } else if self.content_not_compared.contains(key) {
                 Unsettled::ContentLeftOut
+            } else if let Some(p) = partial {
+                Unsettled::Partial {
+                    compared: p.compared.primary,
+                    estimated: p.estimated,
+                }
             } else {
                 Unsettled::NoPosition
             };

@@ -62,10 +62,8 @@ impl Config {
                 warning_age: cli.warning_age,
                 critical_age: cli.critical_age,
             },
-            checksum: cli.checksum.map(|m| Checksum {
-                method: m,
-                state_file: cli.state_file.clone(),
-            }),
+            checksum: cli.checksum.map(|m| Checksum { method: m }),
+            state_file: cli.state_file.clone(),
             unverified: match cli.unverified.unwrap_or(UnverifiedState::Unknown) {
                 UnverifiedState::Warning => State::Warning,
                 UnverifiedState::Unknown => State::Unknown,
@@ -74,6 +72,7 @@ impl Config {
             connections: cli.connections.map_or(DEFAULT_CONNECTIONS, usize::from),
             timeout: cli.timeout.unwrap_or(DEFAULT_TIMEOUT),
             max_snapshot_age: cli.max_snapshot_age.unwrap_or(DEFAULT_MAX_SNAPSHOT_AGE),
+            chunk_rows: cli.chunk_rows.unwrap_or(DEFAULT_CHUNK_ROWS),
             output: cli.output.unwrap_or_default(),
             verbosity: Verbosity::of_count(cli.verbose),
             notes,

@@ -15,6 +15,19 @@
 //! one too: a single misplaced snapshot (a position read wrong, for
 //! whatever reason) then cannot raise an alarm on its own.
 //!
+//! A big table is counted in key ranges, each on both sides in one
+//! snapshot set at a position of its own. A range's counts at its P are
+//! a verdict on that range at P, by the rule above. A table whose every
+//! range matched at its own position has no drift that persisted through
+//! the pass: such a difference lies in some range, and that range's look
+//! at one position shows it. A row that moves between ranges during the
+//! pass (its key changed, or deleted here and inserted there) moves on
+//! both sides alike at every position, so it is counted twice or not at
+//! all on both sides, never on one: it cannot fake a difference. What a
+//! pass cannot see is a difference that came and went between the looks
+//! at its range; a later pass sees it if it stays. A match of some of a
+//! table's ranges is no verdict on the table.
+//!
 //! MySQL keeps no position inside a snapshot that a SELECT-only account
 //! can read, and adds a transaction to `@@gtid_executed` just after its
 //! engine commit. So its positions are bracketed: the primary's P is
@@ -337,6 +350,8 @@ pub struct Evidence {
     /// An earlier snapshot set at one position showed a difference too,
     /// with nothing equal seen since.
     pub differed_before: bool,
+    /// The counts cover the whole table (false: some key ranges of it).
+    pub whole: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,6 +378,8 @@ pub enum Judgement {
 pub fn judge(e: &Evidence) -> Judgement {
     let equal = e.primary == e.replica && !e.content_differs;
     match (e.same_point, e.positioned, equal) {
+        // Part of a table matching says nothing of the rest.
+        (_, _, true) if !e.whole => Judgement::Pending,
         (true, _, true) => Judgement::Match(How::SamePoint),
         (true, _, false) if e.differed_before => Judgement::Drift(How::SamePoint),
         (true, _, false) => Judgement::Suspect,

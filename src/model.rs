@@ -3,7 +3,7 @@
 //! that talks to a server.
 
 use crate::consistency::GtidPos;
-use crate::rowhash::{ContentReading, Shape};
+use crate::rowhash::{Bound, ContentReading, KeyRange, Shape};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -230,7 +230,7 @@ impl Default for TableInfo {
 pub type Listing = BTreeMap<Key, TableInfo>;
 
 /// A table's row count on each side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counts {
     pub primary: u64,
     pub replica: u64,
@@ -253,6 +253,55 @@ pub struct Reading {
     pub at: Option<GtidPos>,
     /// The content compared in the same snapshots (`--checksum`).
     pub content: ContentRead,
+    /// A big table counted in key ranges, each range at a position of its
+    /// own: what they showed (`primary` and `replica` are their sums).
+    pub ranges: Option<RangesRead>,
+}
+
+/// Key values of a range found on one side only, as `col=value` lists.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct KeysApart {
+    pub primary_only: Vec<String>,
+    pub replica_only: Vec<String>,
+    /// How many were found in all (the lists keep the first few).
+    pub found: usize,
+}
+
+/// A key range whose counts differed at one position.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RangeDiff {
+    /// The range in words: `id (16800000, 17000000]`.
+    pub range: String,
+    pub primary: u64,
+    pub replica: u64,
+    #[serde(skip)]
+    pub bounds: KeyRange,
+    /// The key values on one side only, when narrowed down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<KeysApart>,
+}
+
+/// What one round read of a table counted in key ranges, for one replica.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangesRead {
+    /// A pass over the table, or a look again at ranges that differed.
+    pub look: Look,
+    /// The rows of the ranges compared, on each side.
+    pub compared: Counts,
+    pub ranges: u64,
+    /// Every range was compared at one position (each its own).
+    pub all_placed: bool,
+    /// Every range the round was to read was compared: the whole table
+    /// when `from_start`, else the rest of a pass an earlier run began.
+    pub whole: bool,
+    /// The pass began at the table's first key.
+    pub from_start: bool,
+    /// Where an unfinished pass stopped: the key past which it goes on.
+    pub reached: Option<Bound>,
+    /// The ranges whose counts differed at their position.
+    pub differing: Vec<RangeDiff>,
+    /// The table's estimated rows, to say how much was covered.
+    pub estimated: u64,
 }
 
 /// What became of one table's content in one round.

@@ -21,6 +21,11 @@ pub struct ReplicaOutcome {
     /// `--state-file`: the tables whose content is compared at all (in
     /// rotation).
     pub content_eligible: Option<u64>,
+    /// `--state-file`: seconds since the big table whose last complete
+    /// pass is the oldest had it (or was first listed).
+    pub pass_age: Option<u64>,
+    /// `--state-file`: big tables whose pass goes on in a later run.
+    pub passes_under_way: u64,
 }
 
 impl ReplicaOutcome {

@@ -139,6 +139,9 @@ pub(crate) fn table_name(db: &str, table: &str) -> String {
 pub(crate) struct Bound {
     literals: Vec<String>,
     pub(crate) shown: Vec<String>,
+    /// The key value as read, one entry per key column: what a state file
+    /// keeps (never SQL text, which it would have to trust).
+    pub(crate) values: Vec<Vec<u8>>,
 }
 
 /// A literal for a key value read as text-protocol bytes, compared as the
@@ -174,7 +177,11 @@ impl Bound {
             .iter()
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .collect();
-        Bound { literals, shown }
+        Bound {
+            literals,
+            shown,
+            values: values.to_vec(),
+        }
     }
 }
 
@@ -259,25 +266,50 @@ impl KeyRange {
     }
 }
 
-/// The next bound on the primary: the key `CHUNK_ROWS` rows past `after`.
+/// The quoted key columns of `shape`.
+fn key_columns(shape: &Shape) -> Vec<String> {
+    let key = shape.key.as_deref().unwrap_or_default();
+    key.iter().map(|&i| quote(&shape.columns[i].name)).collect()
+}
+
+/// The next bound on the primary: the key `rows` rows past `after` (the
+/// range up to it then holds exactly `rows` rows).
 pub(crate) fn next_bound_sql(
     db: &str,
     table: &str,
     shape: &Shape,
     after: Option<&Bound>,
+    rows: u64,
 ) -> String {
-    let key = shape.key.as_deref().unwrap_or_default();
-    let cols: Vec<String> = key.iter().map(|&i| quote(&shape.columns[i].name)).collect();
     let range = KeyRange {
         after: after.cloned(),
         upto: None,
     };
     format!(
         "SELECT {c} FROM {t}{w} ORDER BY {c} LIMIT 1 OFFSET {o}",
-        c = cols.join(", "),
+        c = key_columns(shape).join(", "),
         t = table_name(db, table),
         w = range.filter(shape),
-        o = CHUNK_ROWS - 1
+        o = rows.max(1) - 1
+    )
+}
+
+/// The rows of one key range, counted.
+pub(crate) fn count_range_sql(db: &str, table: &str, shape: &Shape, range: &KeyRange) -> String {
+    format!(
+        "SELECT COUNT(*) FROM {}{}",
+        table_name(db, table),
+        range.filter(shape)
+    )
+}
+
+/// The key values of one key range, in key order.
+pub(crate) fn range_keys_sql(db: &str, table: &str, shape: &Shape, range: &KeyRange) -> String {
+    let cols = key_columns(shape).join(", ");
+    format!(
+        "SELECT {cols} FROM {}{} ORDER BY {cols}",
+        table_name(db, table),
+        range.filter(shape)
     )
 }
 
@@ -314,11 +346,9 @@ pub(crate) fn rows_sql(
     range: &KeyRange,
     f: HashFn,
 ) -> String {
-    let key = shape.key.as_deref().unwrap_or_default();
-    let cols: Vec<String> = key.iter().map(|&i| quote(&shape.columns[i].name)).collect();
     format!(
         "SELECT {}, LEFT({},16) FROM {}{}",
-        cols.join(", "),
+        key_columns(shape).join(", "),
         row_hash(shape, f),
         table_name(db, table),
         range.filter(shape)

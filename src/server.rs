@@ -9,6 +9,7 @@ mod flavor;
 mod hashes;
 mod listing;
 mod position;
+mod ranges;
 mod replication;
 mod session;
 mod shapes;
@@ -16,6 +17,7 @@ mod sql;
 
 pub(crate) use connect::{kill_ours, ConnectBy, NoSession};
 pub(crate) use hashes::TableResult;
+pub(crate) use listing::Shapes;
 pub(crate) use position::PrimarySnapshot;
 pub(crate) use replication::Identity;
 pub(crate) use session::Session;

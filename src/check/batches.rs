@@ -11,11 +11,11 @@ const BATCH_ROWS: u64 = 200_000;
 
 /// Splits tables, biggest first, into counting statements: a big table
 /// alone, small ones many to a statement.
-pub(super) fn batches(tables: &[Table]) -> Vec<Vec<&Table>> {
+pub(super) fn batches<'a>(tables: &[&'a Table]) -> Vec<Vec<&'a Table>> {
     let mut out: Vec<Vec<&Table>> = Vec::new();
     let mut cur: Vec<&Table> = Vec::new();
     let mut rows = 0u64;
-    for t in tables {
+    for &t in tables {
         if !cur.is_empty() && (cur.len() >= BATCH_TABLES || rows + t.estimated_rows > BATCH_ROWS) {
             out.push(std::mem::take(&mut cur));
             rows = 0;
@@ -66,25 +66,28 @@ mod tests {
             key: Key::table("d".into(), name),
             transactional: true,
             estimated_rows: rows,
+            shape: None,
             wanted_by: replicas(1),
             content: None,
+            ranges: None,
         }
     }
 
     #[test]
     fn big_tables_alone_small_ones_together() {
-        let tables = vec![
+        let tables = [
             t("huge", 5_000_000),
             t("big", 150_000),
             t("s1", 10),
             t("s2", 10),
         ];
-        let names: Vec<Vec<&str>> = batches(&tables)
+        let names: Vec<Vec<&str>> = batches(&tables.iter().collect::<Vec<_>>())
             .iter()
             .map(|b| b.iter().map(|t| t.key.table_name().unwrap()).collect())
             .collect();
         assert_eq!(names, vec![vec!["huge"], vec!["big", "s1", "s2"]]);
         let many: Vec<Table> = (0..450).map(|i| t(&i.to_string(), 1)).collect();
+        let many: Vec<&Table> = many.iter().collect();
         let sizes: Vec<usize> = batches(&many).iter().map(Vec::len).collect();
         assert_eq!(sizes, vec![200, 200, 50]);
     }

@@ -2,6 +2,7 @@
 //! stages its connections are at, and running work at once on scoped
 //! threads.
 
+use super::passes::PassEntry;
 use crate::activity::{Registry, Stage};
 use crate::config::Config;
 use crate::consistency::Placement;
@@ -81,6 +82,8 @@ pub(super) struct RunState {
     pub(super) rotation: BTreeMap<Key, u64>,
     /// The replicas of the primary's very version.
     pub(super) same_version: Vec<ReplicaId>,
+    /// `--state-file`: per replica, its big tables' passes.
+    pub(super) carried: Vec<BTreeMap<Key, PassEntry>>,
 }
 
 /// What `session` is doing now, for the timeout message.

@@ -7,8 +7,9 @@ use super::batches::{batches, keys, wanted, wanting};
 use super::context::{all_at_once, both, staged, Ctx, Result, RunState};
 use super::hashing::compare_content;
 use super::plan::Table;
-use super::queue::{LaneWork, Queue, RoundShared};
-use super::readings::Readings;
+use super::queue::{Held, LaneWork, Queue, RoundShared, Work};
+use super::ranged::count_ranges;
+use super::readings::{Closing, Readings};
 use super::servers::{each_replica, Done, Dropouts, Lane};
 use crate::consistency::Placement;
 use crate::model::{ContentRead, Look, ReplicaId};
@@ -27,7 +28,9 @@ pub(super) fn read_in_lanes(
     if tables.is_empty() {
         return Ok(());
     }
-    let queue = Queue::new(batches(tables), tables.len());
+    let (ranged, whole): (Vec<&Table>, Vec<&Table>) =
+        tables.iter().partition(|t| t.ranges.is_some());
+    let queue = Queue::new(batches(&whole), ranged, tables.len());
     let needed = wanting(&tables.iter().collect::<Vec<_>>());
     let on = RoundShared {
         ctx,
@@ -43,6 +46,15 @@ pub(super) fn read_in_lanes(
         let work = work?;
         run.align_tries += work.tries;
         readings.merge(work.readings);
+    }
+    for (table, job) in tables.iter().filter_map(|t| Some((t, t.ranges.as_ref()?))) {
+        let closing = Closing {
+            taken: job.taken(),
+            complete: job.complete(),
+            reached: job.reached(),
+            from_start: job.from_start,
+        };
+        readings.close_ranges(&table.key, &table.wanted_by, &closing);
     }
     Ok(())
 }
@@ -91,15 +103,6 @@ fn end_snapshots(on: &RoundShared, lane: &mut Lane) -> Result<()> {
     Ok(())
 }
 
-/// What ended a lane's counting in one pair of snapshots.
-#[derive(Debug, PartialEq, Eq)]
-enum Held {
-    /// The queue is empty.
-    Done,
-    /// The snapshots reached `--max-snapshot-age`.
-    Aged,
-}
-
 /// Counts batches from the queue: each table once on the primary and on
 /// every aligned replica that needs it, all at once.
 fn count_batches(
@@ -113,8 +116,14 @@ fn count_batches(
         if aligned.since.elapsed() >= ctx.cfg.max_snapshot_age {
             return Ok(Held::Aged);
         }
-        let Some(batch) = on.queue.take() else {
-            return Ok(Held::Done);
+        let batch = match on.queue.take() {
+            None => return Ok(Held::Done),
+            Some(Work::Ranges(table)) => match count_ranges(on, lane, table, aligned, readings)? {
+                Held::Aged => return Ok(Held::Aged),
+                Held::Done => continue,
+                Held::Idle => return Ok(Held::Done),
+            },
+            Some(Work::Batch(batch)) => batch,
         };
         let what = format!(
             "counting rows ({}, at {})",

@@ -1,6 +1,8 @@
 //! What a round is to read: the tables each replica still needs, and how
 //! each is to be read (counted, and with `--checksum` hashed).
 
+use super::cursor::RangeJob;
+use super::range_plan::{RangePlan, Want};
 use super::servers::Dropouts;
 use crate::model::{Key, Listing, Look, ReplicaId};
 use crate::outcome::ReplicaOutcome;
@@ -14,10 +16,14 @@ pub(super) struct Table {
     /// Snapshots cover it on every side.
     pub(super) transactional: bool,
     pub(super) estimated_rows: u64,
+    /// The primary's definition of it, when read.
+    pub(super) shape: Option<Arc<Shape>>,
     /// The replicas that need its counts.
     pub(super) wanted_by: Vec<ReplicaId>,
     /// Its content is compared too (`--checksum`, transactional tables).
     pub(super) content: Option<ContentJob>,
+    /// Counted in key ranges (a big table with a key, counts only).
+    pub(super) ranges: Option<RangeJob>,
 }
 
 /// What a table's content comparison needs.
@@ -129,8 +135,11 @@ pub(super) fn to_count(
     dropouts: &Dropouts,
     // With content: the replicas of the primary's version.
     content: Option<&[ReplicaId]>,
+    ranges: &RangePlan,
 ) -> Vec<Table> {
     let mut tables: BTreeMap<&Key, Table> = BTreeMap::new();
+    // Per big table: what each replica that wants it wants of its ranges.
+    let mut wants: BTreeMap<&Key, Vec<Want>> = BTreeMap::new();
     for (&j, replica) in listings.iter().filter(|(j, _)| !dropouts.is_out(**j)) {
         let t = &tracked[j.index()];
         let want: Box<dyn Iterator<Item = &Key>> = match &t.pending {
@@ -146,6 +155,7 @@ pub(super) fn to_count(
                     key: key.clone(),
                     transactional: p.transactional,
                     estimated_rows: p.estimated_rows,
+                    shape: p.shape.clone(),
                     wanted_by: Vec::new(),
                     content: p.shape.clone().filter(|_| content.is_some()).map(|shape| {
                         ContentJob {
@@ -155,10 +165,14 @@ pub(super) fn to_count(
                             left_out: Vec::new(),
                         }
                     }),
+                    ranges: None,
                 });
             // Snapshots cover a table only where every side has it so.
             table.transactional &= r.transactional;
             table.wanted_by.push(j);
+            if let Some(want) = ranges.want(j, key, p.shape.as_deref(), &t.found.comparison) {
+                wants.entry(key).or_default().push(want);
+            }
             if let Some(job) = &mut table.content {
                 let same_version = content.is_some_and(|same| same.contains(&j));
                 job.wanted_by(j, r.shape.as_deref(), same_version);
@@ -167,6 +181,10 @@ pub(super) fn to_count(
                 }
             }
         }
+    }
+    for (key, table) in tables.iter_mut() {
+        let wants = wants.remove(key).unwrap_or_default();
+        table.ranges = ranges.job(table, wants);
     }
     let mut out: Vec<Table> = tables.into_values().collect();
     out.sort_by(|a, b| {

@@ -8,9 +8,20 @@ use super::servers::Dropouts;
 use crate::model::ReplicaId;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// The shared queue of counting statements the lanes pull from.
+/// What a lane takes from the queue.
+pub(super) enum Work<'a> {
+    /// Tables counted whole, many to a statement.
+    Batch(&'a [&'a Table]),
+    /// A big table counted a key range at a time, by every lane at once.
+    Ranges(&'a Table),
+}
+
+/// The shared queue of counting statements the lanes pull from: the
+/// tables counted whole first (each gets its verdict soon), then the big
+/// tables' key ranges until they are all taken or time is up.
 pub(super) struct Queue<'a> {
     batches: Vec<Vec<&'a Table>>,
+    ranged: Vec<&'a Table>,
     next: AtomicUsize,
     done: AtomicUsize,
     total: usize,
@@ -19,10 +30,15 @@ pub(super) struct Queue<'a> {
 }
 
 impl<'a> Queue<'a> {
-    /// `batches` of `total` tables.
-    pub(super) fn new(batches: Vec<Vec<&'a Table>>, total: usize) -> Queue<'a> {
+    /// `batches` and `ranged` tables, `total` tables in all.
+    pub(super) fn new(
+        batches: Vec<Vec<&'a Table>>,
+        ranged: Vec<&'a Table>,
+        total: usize,
+    ) -> Queue<'a> {
         Queue {
             batches,
+            ranged,
             next: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             total,
@@ -30,18 +46,29 @@ impl<'a> Queue<'a> {
         }
     }
 
-    pub(super) fn take(&self) -> Option<&[&'a Table]> {
+    pub(super) fn take(&self) -> Option<Work<'_>> {
         if self.failed.load(Ordering::Relaxed) {
             return None;
         }
-        self.batches
+        let batch = self
+            .batches
             .get(self.next.fetch_add(1, Ordering::Relaxed))
-            .map(Vec::as_slice)
+            .map(|b| Work::Batch(b.as_slice()));
+        batch.or_else(|| self.open_ranged().map(Work::Ranges))
+    }
+
+    /// The first big table with key ranges left to hand out.
+    fn open_ranged(&self) -> Option<&'a Table> {
+        self.ranged
+            .iter()
+            .copied()
+            .find(|t| t.ranges.as_ref().is_some_and(|r| r.open()))
     }
 
     pub(super) fn exhausted(&self) -> bool {
         self.failed.load(Ordering::Relaxed)
-            || self.next.load(Ordering::Relaxed) >= self.batches.len()
+            || (self.next.load(Ordering::Relaxed) >= self.batches.len()
+                && self.open_ranged().is_none())
     }
 
     pub(super) fn counted(&self, n: usize) {
@@ -61,6 +88,19 @@ impl<'a> Queue<'a> {
     pub(super) fn fail(&self) {
         self.failed.store(true, Ordering::Relaxed);
     }
+}
+
+/// What ended a lane's counting in one pair of snapshots, or in one big
+/// table's key ranges.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Held {
+    /// Nothing left to take (of the table, or at all).
+    Done,
+    /// The snapshots reached `--max-snapshot-age`.
+    Aged,
+    /// None of the lane's aligned replicas wants the table: the lane has
+    /// nothing left to do in these snapshots.
+    Idle,
 }
 
 /// What every lane of a round shares.

@@ -2,8 +2,11 @@
 //! content, and the positions they were compared at.
 
 use crate::consistency::GtidPos;
-use crate::model::{ContentRead, Key, Reading, ReplicaId, SideError, TableCount};
-use crate::rowhash::ContentReading;
+use crate::model::{
+    ContentRead, Counts, Key, KeysApart, Look, RangeDiff, RangesRead, Reading, ReplicaId,
+    SideError, TableCount,
+};
+use crate::rowhash::{Bound, ContentReading, KeyRange, Shape};
 use std::collections::HashMap;
 
 /// What one round read for one replica.
@@ -20,6 +23,35 @@ pub(super) struct ReplicaReads {
 pub(super) struct ReplicaContent {
     pub(super) replica: ReplicaId,
     pub(super) reading: Result<ContentReading, SideError>,
+}
+
+/// Differing ranges kept per table and replica (the first decides).
+const DIFFERING_KEPT: usize = 16;
+
+/// One key range of a table counted on the primary and on one replica.
+pub(super) struct RangeReading<'a> {
+    pub(super) key: &'a Key,
+    pub(super) look: Look,
+    pub(super) estimated: u64,
+    pub(super) shape: &'a Shape,
+    pub(super) range: &'a KeyRange,
+    pub(super) primary: &'a Result<u64, String>,
+    pub(super) replica: Result<u64, String>,
+    /// The one position both were read at.
+    pub(super) at: Option<&'a GtidPos>,
+    /// Where a difference was narrowed down to key values.
+    pub(super) keys: Option<KeysApart>,
+}
+
+/// How a round's ranges of one table ended.
+pub(super) struct Closing {
+    /// Ranges handed out.
+    pub(super) taken: u64,
+    /// Every range the round was to read was handed out.
+    pub(super) complete: bool,
+    /// Where an unfinished pass stopped.
+    pub(super) reached: Option<Bound>,
+    pub(super) from_start: bool,
 }
 
 /// One round's readings, per replica.
@@ -59,6 +91,7 @@ impl Readings {
                 replica: c.rows,
                 at: at.cloned(),
                 content: ContentRead::NotAsked,
+                ranges: None,
             };
             mine.readings.insert(c.key, reading);
         }
@@ -86,6 +119,65 @@ impl Readings {
         }
     }
 
+    /// One key range of a table counted in ranges, on `replica`.
+    pub(super) fn add_range(&mut self, replica: ReplicaId, r: RangeReading) {
+        let mine = &mut self.by_replica[replica.index()];
+        let reading = mine
+            .readings
+            .entry(r.key.clone())
+            .or_insert_with(|| ranged_reading(r.look, r.estimated));
+        match (r.primary, r.replica) {
+            (Err(e), _) => reading.primary = Err(e.clone()),
+            (_, Err(e)) => reading.replica = Err(e),
+            (Ok(p), Ok(q)) => {
+                let counts = Counts {
+                    primary: *p,
+                    replica: q,
+                };
+                let diff = (p != &q && r.at.is_some()).then(|| RangeDiff {
+                    range: r.range.describe(r.shape),
+                    primary: *p,
+                    replica: q,
+                    bounds: r.range.clone(),
+                    keys: r.keys,
+                });
+                add_counts(reading, counts, r.at.is_some(), diff);
+            }
+        }
+        if let Some(at) = r.at.filter(|at| !mine.positions.contains(at)) {
+            mine.positions.push(at.clone());
+        }
+    }
+
+    /// A table counted in ranges could not be walked on the primary.
+    pub(super) fn ranges_failed(&mut self, key: &Key, replicas: &[ReplicaId], why: &str) {
+        for j in replicas {
+            let reading = self.by_replica[j.index()]
+                .readings
+                .entry(key.clone())
+                .or_insert_with(|| ranged_reading(Look::First, 0));
+            reading.primary = Err(why.to_string());
+        }
+    }
+
+    /// The round's ranges of `key` are in. For each of `replicas` that
+    /// counted every range taken: whether they cover what the round was
+    /// to read, and where an unfinished pass stopped (a replica that
+    /// missed a range goes on from where it was).
+    pub(super) fn close_ranges(&mut self, key: &Key, replicas: &[ReplicaId], closing: &Closing) {
+        for j in replicas {
+            let reading = self.by_replica[j.index()].readings.get_mut(key);
+            let Some(r) = reading.and_then(|r| r.ranges.as_mut()) else {
+                continue;
+            };
+            r.from_start = closing.from_start;
+            if r.ranges == closing.taken {
+                r.whole = closing.complete;
+                r.reached = closing.reached.clone();
+            }
+        }
+    }
+
     pub(super) fn gap(&mut self, replica: ReplicaId, gap: u64) {
         self.by_replica[replica.index()]
             .first_gap
@@ -95,7 +187,14 @@ impl Readings {
     /// Takes in what another lane read.
     pub(super) fn merge(&mut self, other: Readings) {
         for (mine, theirs) in self.by_replica.iter_mut().zip(other.by_replica) {
-            mine.readings.extend(theirs.readings);
+            for (key, reading) in theirs.readings {
+                match mine.readings.get_mut(&key) {
+                    Some(have) if have.ranges.is_some() => combine(have, reading),
+                    _ => {
+                        mine.readings.insert(key, reading);
+                    }
+                }
+            }
             for at in theirs.positions {
                 if !mine.positions.contains(&at) {
                     mine.positions.push(at);
@@ -104,6 +203,69 @@ impl Readings {
             mine.first_gap = mine.first_gap.or(theirs.first_gap);
         }
     }
+}
+
+/// A table counted in ranges before its first range is in.
+fn ranged_reading(look: Look, estimated: u64) -> Reading {
+    Reading {
+        primary: Ok(0),
+        replica: Ok(0),
+        at: None,
+        content: ContentRead::NotAsked,
+        ranges: Some(RangesRead {
+            look,
+            compared: Counts::default(),
+            ranges: 0,
+            all_placed: true,
+            whole: false,
+            from_start: false,
+            reached: None,
+            differing: Vec::new(),
+            estimated,
+        }),
+    }
+}
+
+/// Adds one range's counts (`placed`: read at one position) to a table's.
+fn add_counts(reading: &mut Reading, counts: Counts, placed: bool, diff: Option<RangeDiff>) {
+    if let (Ok(p), Ok(q)) = (&mut reading.primary, &mut reading.replica) {
+        *p += counts.primary;
+        *q += counts.replica;
+    }
+    let Some(r) = reading.ranges.as_mut() else {
+        return;
+    };
+    r.compared.primary += counts.primary;
+    r.compared.replica += counts.replica;
+    r.ranges += 1;
+    r.all_placed &= placed;
+    if let Some(d) = diff.filter(|_| r.differing.len() < DIFFERING_KEPT) {
+        r.differing.push(d);
+    }
+}
+
+/// Takes in another lane's ranges of the same table.
+fn combine(have: &mut Reading, theirs: Reading) {
+    if let Err(e) = theirs.primary {
+        have.primary = Err(e);
+    }
+    if let Err(e) = theirs.replica {
+        have.replica = Err(e);
+    }
+    let (Some(mine), Some(other)) = (have.ranges.as_mut(), theirs.ranges) else {
+        return;
+    };
+    if let (Ok(p), Ok(q)) = (&mut have.primary, &mut have.replica) {
+        *p += other.compared.primary;
+        *q += other.compared.replica;
+    }
+    mine.compared.primary += other.compared.primary;
+    mine.compared.replica += other.compared.replica;
+    mine.ranges += other.ranges;
+    mine.all_placed &= other.all_placed;
+    let room = DIFFERING_KEPT.saturating_sub(mine.differing.len());
+    mine.differing
+        .extend(other.differing.into_iter().take(room));
 }
 
 #[cfg(test)]

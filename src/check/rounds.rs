@@ -5,12 +5,13 @@ use super::context::{both, staged, Ctx, Result, RunState};
 use super::definitions::compare_definitions;
 use super::lanes::read_in_lanes;
 use super::plan::{to_count, Table, Tracked};
+use super::range_plan::RangePlan;
 use super::readings::{Readings, ReplicaReads};
 use super::servers::{each_replica, Dropouts, Lane};
 use super::unsnapshotted::read_unsnapshotted;
 use crate::consistency::GtidPos;
 use crate::model::{Coverage, Listing, ReplicaId, Round};
-use crate::server::Session;
+use crate::server::{Session, Shapes};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -57,7 +58,11 @@ pub(super) fn read_round(
         )?);
     }
     let content = ctx.cfg.checksum.is_some().then_some(&run.same_version[..]);
-    let mut tables = to_count(&run.primary, &listings, tracked, dropouts, content);
+    let ranges = RangePlan {
+        rows: ctx.cfg.chunk_rows,
+        carried: &run.carried,
+    };
+    let mut tables = to_count(&run.primary, &listings, tracked, dropouts, content, &ranges);
     if !run.rotation.is_empty() {
         // Stable: among tables verified at the same time, biggest first.
         tables.sort_by_key(|t| run.rotation.get(&t.key).copied().unwrap_or(0));
@@ -83,12 +88,7 @@ fn per_replica(
     mut readings: Readings,
     dropouts: &Dropouts,
 ) -> Vec<ReplicaRound> {
-    let rotating = ctx
-        .cfg
-        .checksum
-        .as_ref()
-        .is_some_and(|c| c.state_file.is_some());
-    let coverage = match rotating {
+    let coverage = match ctx.cfg.state_file.is_some() {
         true => Coverage::Rotation,
         false => Coverage::EveryRun,
     };
@@ -128,7 +128,10 @@ fn relist_all(
     listings: &mut BTreeMap<ReplicaId, Arc<Listing>>,
     dropouts: &Dropouts,
 ) -> Result<Arc<Listing>> {
-    let shapes = ctx.cfg.checksum.is_some();
+    let shapes = match ctx.cfg.checksum {
+        Some(_) => Shapes::All,
+        None => Shapes::Above(ctx.cfg.chunk_rows),
+    };
     let list = |s: &mut Session| {
         staged(ctx, s, "listing tables", |s| {
             s.list(&ctx.cfg.filter, shapes)

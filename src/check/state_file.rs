@@ -5,6 +5,7 @@
 //! leaves the old state or the new, never half of one. A file that does
 //! not parse is refused (UNKNOWN naming it), not silently restarted.
 
+use super::passes::PassEntry;
 use crate::model::Key;
 use crate::plugin::Failure;
 use serde::{Deserialize, Serialize};
@@ -26,11 +27,14 @@ struct Entry {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct StateFile {
+pub(super) struct StateFile {
     format: String,
     version: u32,
     /// By replica address.
     replicas: BTreeMap<String, Vec<Entry>>,
+    /// Big tables' passes, by replica address.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    passes: BTreeMap<String, Vec<PassEntry>>,
 }
 
 fn corrupt(path: &Path, why: impl std::fmt::Display) -> Failure {
@@ -42,7 +46,7 @@ fn corrupt(path: &Path, why: impl std::fmt::Display) -> Failure {
 
 impl StateFile {
     /// The state at `path`; none yet when the file does not exist.
-    pub(crate) fn load(path: &Path) -> Result<StateFile, Failure> {
+    pub(super) fn load(path: &Path) -> Result<StateFile, Failure> {
         let text = match std::fs::read(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -65,7 +69,7 @@ impl StateFile {
     }
 
     /// When each table of `replica` was last verified (never: 0).
-    pub(crate) fn verified(&self, replica: &str) -> BTreeMap<Key, u64> {
+    pub(super) fn verified(&self, replica: &str) -> BTreeMap<Key, u64> {
         let entries = self.replicas.get(replica).map_or(&[][..], Vec::as_slice);
         entries
             .iter()
@@ -76,10 +80,30 @@ impl StateFile {
             .collect()
     }
 
+    /// The big tables of `replica` and their passes.
+    pub(super) fn passes(&self, replica: &str) -> BTreeMap<Key, PassEntry> {
+        let entries = self.passes.get(replica).map_or(&[][..], Vec::as_slice);
+        entries
+            .iter()
+            .map(|e| {
+                let key = Key::table(Arc::from(e.db.as_str()), e.table.as_str());
+                (key, e.clone())
+            })
+            .collect()
+    }
+
+    /// Replaces the passes of `replica`.
+    pub(super) fn set_passes(&mut self, replica: &str, entries: Vec<PassEntry>) {
+        match entries.is_empty() {
+            true => self.passes.remove(replica),
+            false => self.passes.insert(replica.to_string(), entries),
+        };
+    }
+
     /// Takes in one run of `replica`: its tables now (others are
     /// forgotten), those verified at `now`. Returns the age in seconds of
     /// the least recently verified table.
-    pub(crate) fn update(
+    pub(super) fn update(
         &mut self,
         replica: &str,
         tables: &BTreeSet<Key>,
@@ -128,7 +152,7 @@ impl StateFile {
     /// The new file never stays behind: removed when any step fails, and
     /// those of writers that died mid-write (a timeout ends the process
     /// wherever it is) removed by the next run.
-    pub(crate) fn save(&self, path: &Path) -> Result<(), Failure> {
+    pub(super) fn save(&self, path: &Path) -> Result<(), Failure> {
         let fail = |e: std::io::Error| {
             Failure::unknown(format!("cannot write state file {}: {e}", path.display()))
         };

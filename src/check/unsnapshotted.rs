@@ -24,7 +24,8 @@ pub(super) fn read_unsnapshotted(
     dropouts: &Dropouts,
 ) -> Result<()> {
     let positioned = run.placement.positioned();
-    for batch in batches(tables) {
+    let tables: Vec<&Table> = tables.iter().collect();
+    for batch in batches(&tables) {
         let what = format!("counting {} non-transactional tables", batch.len());
         let all = keys(&batch);
         let p = staged(ctx, &mut lane.primary, &what, |s| {

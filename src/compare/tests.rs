@@ -28,6 +28,7 @@ fn round(tables: &[(&str, &str, u64, u64)], at: Option<&str>) -> Round {
                 replica: Ok(*r),
                 at: at.map(|a| GtidPos::parse(a).unwrap()),
                 content: ContentRead::NotAsked,
+                ranges: None,
             };
             (key(d, t), reading)
         })
@@ -85,6 +86,7 @@ fn one_position_matches_and_two_make_drift() {
             how: How::SamePoint,
             at: Some(GtidPos::parse("0-1-105").unwrap()),
             content: None,
+            ranges: Vec::new(),
         }
     );
     assert_eq!((c.rows_primary, c.rows_replica), (17, 19));
@@ -207,6 +209,7 @@ fn drift_is_seen_twice() {
             how: How::SamePoint,
             at: Some(GtidPos::parse(&format!("{A}:1-103")).unwrap()),
             content: None,
+            ranges: Vec::new(),
         }
     );
     c.finish(&pending);

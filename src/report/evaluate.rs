@@ -167,6 +167,7 @@ mod tests {
             how: How::SamePoint,
             at: None,
             content: None,
+            ranges: Vec::new(),
         }
     }
 

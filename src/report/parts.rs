@@ -10,6 +10,7 @@ use super::wording::{
 use crate::compare::Verdict;
 use crate::config::{Config, Server, Verbosity};
 use crate::consistency::Placement;
+use crate::model::RangeDiff;
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::plugin::{Failure, Perfdata, State};
 use crate::rowhash::ContentReading;
@@ -27,6 +28,10 @@ pub(super) struct Finding {
     /// How the table's definition differs, one difference each.
     #[serde(skip_serializing_if = "Option::is_none")]
     definition: Option<Vec<String>>,
+    /// Counted in key ranges: the ranges whose counts differ, and the key
+    /// values on one side only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ranges: Vec<RangeDiff>,
 }
 
 /// One replica's part of the report: its verdicts and figures, or why it
@@ -213,9 +218,11 @@ pub(super) fn worst_first(parts: &[Part]) -> Vec<&Part> {
 fn findings(found: &ReplicaOutcome, positioned: bool, keys: KeyWords) -> Vec<Finding> {
     let c = &found.comparison;
     let verdicts = c.verdicts.iter().filter_map(|(k, v)| {
-        let content = match v {
-            Verdict::Drift { content, .. } => content.clone(),
-            _ => None,
+        let (content, ranges) = match v {
+            Verdict::Drift {
+                content, ranges, ..
+            } => (content.clone(), ranges.clone()),
+            _ => (None, Vec::new()),
         };
         Some(Finding {
             database: k.db().to_string(),
@@ -223,6 +230,7 @@ fn findings(found: &ReplicaOutcome, positioned: bool, keys: KeyWords) -> Vec<Fin
             finding: finding(k, v, positioned, keys)?,
             content,
             definition: None,
+            ranges,
         })
     });
     let confirmed = c.definitions.iter().map(|(k, d)| (k, d, Confirmed::Twice));
@@ -236,6 +244,7 @@ fn findings(found: &ReplicaOutcome, positioned: bool, keys: KeyWords) -> Vec<Fin
         finding: definition_words(k, diffs, seen),
         content: None,
         definition: Some(diffs.iter().map(ToString::to_string).collect()),
+        ranges: Vec::new(),
     });
     verdicts.chain(definitions).collect()
 }

@@ -109,6 +109,7 @@ fn one_drifted_table() -> Report {
         how: How::SamePoint,
         at: None,
         content: None,
+        ranges: Vec::new(),
     };
     comparison
         .verdicts

@@ -4,7 +4,7 @@ use super::evaluate::{nothing_compared, Tally};
 use crate::compare::{Unsettled, Verdict};
 use crate::config::{Config, Verbosity};
 use crate::consistency::How;
-use crate::model::{Counts, Difference, Key};
+use crate::model::{Counts, Difference, Key, RangeDiff};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::rowhash::ContentReading;
 
@@ -89,6 +89,7 @@ pub(super) fn finding(key: &Key, v: &Verdict, positioned: bool, keys: KeyWords) 
             counts,
             at,
             content,
+            ranges,
             ..
         } => {
             let at = at.as_ref().map_or_else(
@@ -107,9 +108,22 @@ pub(super) fn finding(key: &Key, v: &Verdict, positioned: bool, keys: KeyWords) 
             let content = content
                 .as_ref()
                 .map_or_else(String::new, |c| format!(", {}", content_words(c, keys)));
-            format!("{key}: {rows}{content}, {at}")
+            format!("{key}: {rows}{}{content}, {at}", ranges_words(ranges))
         }
         Verdict::Missing { on } => format!("{key}: missing on the {}", on.name()),
+        Verdict::Unverified {
+            why:
+                Unsettled::Partial {
+                    compared,
+                    estimated,
+                },
+            ..
+        } => format!(
+            "{key}: unverified: {} of about {} rows compared at one replication position in \
+             time, no drift in them",
+            rows_words(*compared),
+            rows_words(*estimated)
+        ),
         Verdict::Unverified { last, why } => {
             let why = match (why, positioned) {
                 (Unsettled::ContentLeftOut, true) => {
@@ -123,6 +137,7 @@ pub(super) fn finding(key: &Key, v: &Verdict, positioned: bool, keys: KeyWords) 
                 }
                 (Unsettled::NoPosition, true) => "not counted at one replication position in time",
                 (Unsettled::NoPosition, false) => "read without comparable replication positions",
+                (Unsettled::Partial { .. }, _) => "counted in part",
             };
             let last = last.map_or_else(String::new, |c| {
                 format!(
@@ -287,7 +302,13 @@ pub(super) fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
                 } else {
                     String::new()
                 };
-                Some(format!("{k}: match, {}{content}", how_words(*how)))
+                let how = match c.ranged.get(k) {
+                    Some(n) => {
+                        format!("compared in {n} key ranges, each at one replication position")
+                    }
+                    None => how_words(*how).to_string(),
+                };
+                Some(format!("{k}: match, {how}{content}"))
             }
             _ => None,
         })
@@ -337,4 +358,48 @@ fn definitions_summary(found: &ReplicaOutcome) -> String {
         "definitions differ"
     };
     format!(", {} {verb} ({}{more})", defs.len(), names.join(", "))
+}
+
+/// Rows in a few words: `950000`, `8.1 M`, `30 M`.
+fn rows_words(n: u64) -> String {
+    let m = n as f64 / 1e6;
+    match n {
+        0..=999_999 => n.to_string(),
+        10_000_000.. => format!("{m:.0} M"),
+        _ => format!("{m:.1} M"),
+    }
+}
+
+/// Where counts taken in key ranges differ: ` in id (1, 9]: id=5 on the
+/// replica only`, the first range, and how many more.
+fn ranges_words(ranges: &[RangeDiff]) -> String {
+    let Some(first) = ranges.first() else {
+        return String::new();
+    };
+    let mut line = format!(" in {}", first.range);
+    if let Some(keys) = &first.keys {
+        let shown: Vec<String> = keys
+            .primary_only
+            .iter()
+            .map(|k| format!("{k} on the primary only"))
+            .chain(
+                keys.replica_only
+                    .iter()
+                    .map(|k| format!("{k} on the replica only")),
+            )
+            .take(3)
+            .collect();
+        if !shown.is_empty() {
+            let more = if keys.found > shown.len() {
+                ", ..."
+            } else {
+                ""
+            };
+            line.push_str(&format!(": {}{more}", shown.join("; ")));
+        }
+    }
+    if ranges.len() > 1 {
+        line.push_str(&format!(" (and {} more range(s))", ranges.len() - 1));
+    }
+    line
 }

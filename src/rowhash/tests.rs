@@ -108,11 +108,23 @@ fn the_next_bound_is_chunk_rows_along_the_key() {
     let s = shape(Some(vec![0]));
     let after = bound(&s, &["7"]);
     assert_eq!(
-        next_bound_sql("d", "t", &s, Some(&after)),
+        next_bound_sql("d", "t", &s, Some(&after), CHUNK_ROWS),
         format!(
             "SELECT `a` FROM `d`.`t` WHERE `a` > 7 ORDER BY `a` LIMIT 1 OFFSET {}",
             CHUNK_ROWS - 1
         )
+    );
+    let range = KeyRange {
+        after: Some(after),
+        upto: Some(bound(&s, &["9"])),
+    };
+    assert_eq!(
+        count_range_sql("d", "t", &s, &range),
+        "SELECT COUNT(*) FROM `d`.`t` WHERE `a` > 7 AND NOT (`a` > 9)"
+    );
+    assert_eq!(
+        range_keys_sql("d", "t", &s, &range),
+        "SELECT `a` FROM `d`.`t` WHERE `a` > 7 AND NOT (`a` > 9) ORDER BY `a`"
     );
 }
 

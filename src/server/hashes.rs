@@ -8,6 +8,7 @@ use super::sql::qualified;
 use crate::model::Key;
 use crate::rowhash::{
     next_bound_sql, ranges_sql, rows_sql, Bound, Digest, KeyRange, RowHashes, Shape, SideContent,
+    CHUNK_ROWS,
 };
 use mysql::prelude::Queryable;
 
@@ -34,7 +35,7 @@ impl Session {
         let (db, table) = (key.db(), key.table_name().unwrap_or_default());
         let mut bounds: Vec<Bound> = Vec::new();
         loop {
-            let sql = next_bound_sql(db, table, shape, bounds.last());
+            let sql = next_bound_sql(db, table, shape, bounds.last(), CHUNK_ROWS);
             match self.conn.query_first::<mysql::Row, _>(sql) {
                 Ok(Some(row)) => bounds.push(Bound::new(shape, &bytes_of(row))),
                 Ok(None) => return Ok(Ok(bounds)),
@@ -107,7 +108,7 @@ impl Session {
 
     /// A table's own error (privilege, dropped, corrupt) stays the
     /// table's; a session error ends the lane.
-    fn table_level<T>(
+    pub(super) fn table_level<T>(
         &self,
         key: &Key,
         got: std::result::Result<TableResult<T>, mysql::Error>,
@@ -122,7 +123,7 @@ impl Session {
 
 /// The columns of a text-protocol row as bytes (NULL as empty: keys are
 /// NOT NULL).
-fn bytes_of(row: mysql::Row) -> Vec<Vec<u8>> {
+pub(super) fn bytes_of(row: mysql::Row) -> Vec<Vec<u8>> {
     row.unwrap()
         .into_iter()
         .map(|v| match v {

@@ -6,8 +6,18 @@ use super::sql::string_literal;
 use crate::config::Filter;
 use crate::model::{Key, Listing, TableInfo};
 use mysql::prelude::Queryable;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+/// Which tables' definitions a listing reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Shapes {
+    /// Every table's (content is compared).
+    All,
+    /// Those of tables of more estimated rows than this: they are counted
+    /// in key ranges, along their key.
+    Above(u64),
+}
 
 impl Session {
     /// All databases and data tables that pass the filter: one
@@ -15,7 +25,7 @@ impl Session {
     /// (ENGINE needs only the table definitions, not opening the tables),
     /// and the row estimates of InnoDB's persistent statistics, where the
     /// account may read them, to count big tables first.
-    pub(crate) fn list(&mut self, filter: &Filter, shapes: bool) -> Result<Listing> {
+    pub(crate) fn list(&mut self, filter: &Filter, shapes: Shapes) -> Result<Listing> {
         let (dbs, all_included) = self.databases(filter)?;
         let mut out: Listing = dbs
             .values()
@@ -33,8 +43,21 @@ impl Session {
         self.tables(filter, &dbs, only.as_deref(), &mut out)?;
         self.estimates(&dbs, only.as_deref(), &mut out);
         self.definition_digests(&dbs, only.as_deref(), &mut out)?;
-        if shapes {
-            self.shapes(only.as_deref(), &mut out)?;
+        match shapes {
+            Shapes::All => self.shapes(only.as_deref(), &mut out)?,
+            Shapes::Above(rows) => {
+                // Only the schemas holding a table big enough to be cut:
+                // most runs read no definitions at all.
+                let big: BTreeSet<String> = out
+                    .iter()
+                    .filter(|(_, info)| info.transactional && info.estimated_rows > rows)
+                    .map(|(k, _)| string_literal(k.db()))
+                    .collect();
+                if !big.is_empty() {
+                    let names: Vec<String> = big.into_iter().collect();
+                    self.shapes(Some(&names.join(",")), &mut out)?;
+                }
+            }
         }
         Ok(out)
     }

@@ -2,6 +2,7 @@
 //! stopped or lagging, the replica killed, the primary hanging. Real
 //! servers (`tests/servers.sh up`); each test has the pair to itself.
 
+mod big_tables;
 mod busy;
 mod faults;
 mod fixtures;
