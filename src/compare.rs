@@ -334,7 +334,7 @@ impl Comparison {
             replica: first.map_or(pass.compared.replica, |d| d.replica),
             same_point: first.is_some() || r.all_placed,
             positioned: round.positioned,
-            content_differs: false,
+            content_differs: first.is_some_and(|d| d.content_differs),
             differed_before: self.suspected.contains(key),
             whole: pass.whole && pass.from_start && r.whole,
         });
@@ -344,16 +344,21 @@ impl Comparison {
             && r.all_placed;
         let verdict = match judgement {
             Judgement::Match(how) => {
-                self.pass_ends.insert(key.clone(), PassEnd::Complete);
+                self.complete_pass(key, r);
                 Verdict::Match(how)
             }
-            Judgement::Drift(how) => Verdict::Drift {
-                counts: pass.compared,
-                how,
-                at: None,
-                content: None,
-                ranges: r.differing.clone(),
-            },
+            Judgement::Drift(how) => {
+                if r.content.is_some() {
+                    self.content_checked.insert(key.clone());
+                }
+                Verdict::Drift {
+                    counts: pass.compared,
+                    how,
+                    at: None,
+                    content: None,
+                    ranges: r.differing.clone(),
+                }
+            }
             Judgement::Suspect => {
                 self.suspected.insert(key.clone());
                 let ranges = r.differing.iter().map(|d| d.bounds.clone()).collect();
@@ -362,11 +367,13 @@ impl Comparison {
                 return false;
             }
             Judgement::Pending if under_way => {
-                let end = match r.whole {
-                    true => PassEnd::Complete,
-                    false => PassEnd::UnderWay(r.reached.clone()),
-                };
-                self.pass_ends.insert(key.clone(), end);
+                match r.whole {
+                    true => self.complete_pass(key, r),
+                    false => {
+                        let end = PassEnd::UnderWay(r.reached.clone());
+                        self.pass_ends.insert(key.clone(), end);
+                    }
+                }
                 Verdict::Match(How::SamePoint)
             }
             Judgement::Pending => {
@@ -391,6 +398,18 @@ impl Comparison {
         };
         self.record(key, verdict, &seen);
         true
+    }
+
+    /// A pass covered the table: with content, its content was compared.
+    fn complete_pass(&mut self, key: &Key, r: &RangesRead) {
+        self.pass_ends.insert(key.clone(), PassEnd::Complete);
+        if let Some(left_out) = &r.content {
+            self.content_checked.insert(key.clone());
+            if !left_out.is_empty() {
+                self.content_columns_left_out
+                    .insert(key.clone(), left_out.clone());
+            }
+        }
     }
 
     /// The pass a reading of ranges belongs to: a pass is its own, or the

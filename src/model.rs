@@ -258,22 +258,35 @@ pub struct Reading {
     pub ranges: Option<RangesRead>,
 }
 
-/// Key values of a range found on one side only, as `col=value` lists.
+/// What one key range holds on one side: its rows, and, when content is
+/// compared, the sum of their hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeSig {
+    pub rows: u64,
+    pub sum: Option<String>,
+}
+
+/// Key values of a range found on one side only, or whose rows differ,
+/// as `col=value` lists.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct KeysApart {
     pub primary_only: Vec<String>,
     pub replica_only: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
     /// How many were found in all (the lists keep the first few).
     pub found: usize,
 }
 
-/// A key range whose counts differed at one position.
+/// A key range whose counts, or content, differed at one position.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RangeDiff {
     /// The range in words: `id (16800000, 17000000]`.
     pub range: String,
     pub primary: u64,
     pub replica: u64,
+    /// The rows' content differs (their counts may not).
+    pub content_differs: bool,
     #[serde(skip)]
     pub bounds: KeyRange,
     /// The key values on one side only, when narrowed down.
@@ -302,6 +315,9 @@ pub struct RangesRead {
     pub differing: Vec<RangeDiff>,
     /// The table's estimated rows, to say how much was covered.
     pub estimated: u64,
+    /// The ranges' content was compared too (`--checksum`), over the
+    /// columns on both sides: those left out.
+    pub content: Option<Vec<String>>,
 }
 
 /// What became of one table's content in one round.

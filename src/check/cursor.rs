@@ -44,6 +44,9 @@ pub(super) struct RangeJob {
     /// A pass from the table's first key (not resumed where an earlier
     /// run stopped).
     pub(super) from_start: bool,
+    /// With `--checksum`: each range's content is hashed too (`shape` is
+    /// then the columns on both sides); the columns left out.
+    pub(super) content: Option<Vec<String>>,
     rows: u64,
     cursor: Mutex<Cursor>,
     /// Ranges handed out so far.
@@ -85,11 +88,18 @@ impl RangeJob {
             shape,
             look,
             from_start: false,
+            content: None,
             rows,
             cursor: Mutex::new(cursor),
             taken: Mutex::new(0),
             closed: AtomicBool::new(false),
         }
+    }
+
+    /// The ranges' content is hashed too, leaving out `left_out` columns.
+    pub(super) fn with_content(mut self, left_out: Option<Vec<String>>) -> RangeJob {
+        self.content = left_out;
+        self
     }
 
     /// Ranges are left to hand out.

@@ -57,14 +57,20 @@ impl RangePlan<'_> {
         Some(Want::Pass(after.and_then(|a| load_key(shape, a))))
     }
 
-    /// How `table` is counted in key ranges, if it is. Its content, when
-    /// compared, has ranges of its own. The ranges that differed when every
+    /// How `table` is counted in key ranges, if it is (its content hashed
+    /// in the same ranges, when compared). The ranges that differed when every
     /// replica that wants the table has some; else a pass of a big
     /// transactional table, resumed where all those replicas' last passes
     /// stopped (from the start when they stopped at different keys).
     pub(super) fn job(&self, table: &Table, wants: Vec<Want>) -> Option<RangeJob> {
-        let shape = table.shape.clone()?;
-        if table.content.is_some() || wants.is_empty() {
+        // With content, the ranges hash the columns on both sides.
+        let content = table.content.as_ref();
+        let shape = match content {
+            Some(job) => job.shape.clone(),
+            None => table.shape.clone()?,
+        };
+        let left_out = content.map(|job| job.left_out.clone());
+        if wants.is_empty() || shape.key.is_none() {
             return None;
         }
         let mut again: Vec<KeyRange> = Vec::new();
@@ -82,13 +88,13 @@ impl RangePlan<'_> {
                     unique.push(r);
                 }
             }
-            return Some(RangeJob::again(shape, unique));
+            return Some(RangeJob::again(shape, unique).with_content(left_out));
         }
         if !table.transactional || table.estimated_rows <= self.rows {
             return None;
         }
         let first = resume[0].clone();
         let after = first.filter(|_| resume.iter().all(|a| a == &resume[0]));
-        Some(RangeJob::pass(shape, self.rows, after))
+        Some(RangeJob::pass(shape, self.rows, after).with_content(left_out))
     }
 }

@@ -12,10 +12,9 @@ use super::plan::Table;
 use super::queue::{Held, RoundShared};
 use super::readings::{RangeReading, Readings};
 use super::servers::{each_replica, Done, Dropouts, Lane};
-use crate::model::{Key, KeysApart, Look, ReplicaId};
-use crate::rowhash::{show_key, KeyRange, Shape, KEYS_KEPT};
+use crate::model::{Key, KeysApart, Look, RangeSig, ReplicaId};
+use crate::rowhash::{differing_keys, show_key, KeyRange, RowHashes, Shape, KEYS_KEPT};
 use crate::server::{Session, TableResult};
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// A differing range of at most this many rows (on either side) has its
@@ -101,8 +100,9 @@ struct OneRange<'a> {
     until: Instant,
 }
 
-/// Counts one range on the primary (unless the walk told its rows) and
-/// on the replicas at once; on a look again, narrows a difference down.
+/// Reads one range on the primary (unless the walk told its rows and no
+/// content is asked) and on the replicas at once; on a look again,
+/// narrows a difference down.
 fn count_range(
     on: &RoundShared,
     lane: &mut Lane,
@@ -111,34 +111,38 @@ fn count_range(
     readings: &mut Readings,
 ) -> Result<()> {
     let (ctx, key, shape) = (on.ctx, &one.table.key, &*one.job.shape);
-    let range = &taken.range;
-    let count = |s: &mut Session| staged(ctx, s, one.what, |s| s.count_range(key, shape, range));
-    let (p, counted) = both(
-        || match taken.primary {
-            Some(n) => Ok(Ok(n)),
-            None => count(&mut lane.primary),
+    let (range, content) = (&taken.range, one.job.content.is_some());
+    let probe = |s: &mut Session| {
+        staged(ctx, s, one.what, |s| {
+            s.probe_range(key, shape, range, content)
+        })
+    };
+    let (p, probed) = both(
+        || match taken.primary.filter(|_| !content) {
+            Some(rows) => Ok(Ok(RangeSig { rows, sum: None })),
+            None => probe(&mut lane.primary),
         },
         || {
             each_replica(&mut lane.replicas, one.replicas, on.dropouts, |_, s| {
-                count(s)
+                probe(s)
             })
         },
     );
     let p = p?;
     let at = one.aligned.at.as_ref();
-    for Done { replica, value } in counted {
-        let differs = matches!((&p, &value), (Ok(a), Ok(b)) if a != b);
-        let keys = match (one.job.look, differs, at, &p, &value) {
-            (Look::Again, true, Some(_), Ok(a), Ok(b)) => {
+    for Done { replica, value } in probed {
+        let keys = match (one.job.look, at, &p, &value) {
+            (Look::Again, Some(_), Ok(a), Ok(b)) if a != b => {
                 let locating = Locating {
                     ctx,
                     dropouts: on.dropouts,
                     replica,
                     key,
                     shape,
+                    content,
                     until: one.until,
                 };
-                Some(locate(&locating, lane, range, (*a, *b))?)
+                Some(locate(&locating, lane, range, [a.clone(), b.clone()])?)
             }
             _ => None,
         };
@@ -146,6 +150,7 @@ fn count_range(
             key,
             look: one.job.look,
             estimated: one.table.estimated_rows,
+            content: one.job.content.as_deref(),
             shape,
             range,
             primary: &p,
@@ -165,23 +170,28 @@ struct Locating<'a> {
     replica: ReplicaId,
     key: &'a Key,
     shape: &'a Shape,
+    /// Rows are told apart by their hashes too, not by their keys alone.
+    content: bool,
     until: Instant,
 }
 
-/// The key values of `range` on one side only, found by halving it at
-/// the lane's one position (each half counted on both sides) down to
-/// ranges small enough to list.
+/// A range and what it holds on each side.
+type Probed = (KeyRange, [RangeSig; 2]);
+
+/// The key values of `range` on one side only (or, with content, whose
+/// rows differ), found by halving it at the lane's one position (each
+/// half read on both sides) down to ranges small enough to list.
 fn locate(
     l: &Locating,
     lane: &mut Lane,
     range: &KeyRange,
-    counts: (u64, u64),
+    sigs: [RangeSig; 2],
 ) -> Result<KeysApart> {
     let mut found = KeysApart::default();
-    let mut stack = vec![(range.clone(), counts)];
+    let mut stack: Vec<Probed> = vec![(range.clone(), sigs)];
     let what = format!("locating differing rows of {}", l.key);
     for _ in 0..LOCATE_STEPS {
-        let Some((r, (p, q))) = stack.pop() else {
+        let Some((r, [p, q])) = stack.pop() else {
             break;
         };
         if p == q || Instant::now() > l.until {
@@ -191,47 +201,47 @@ fn locate(
         let Some(mine) = replicas[l.replica.index()].as_mut() else {
             break;
         };
-        let on_one_side = |s: &mut Session| -> Result<TableResult<Vec<Vec<Vec<u8>>>>> {
-            staged(l.ctx, s, &what, |s| s.range_keys(l.key, l.shape, &r))
-        };
-        if p.max(q) <= KEYS_LISTED_UP_TO {
-            let (a, b) = both(|| on_one_side(primary), || on_one_side(mine));
-            let b = match b {
-                Ok(b) => b,
-                Err(why) => {
-                    l.dropouts.leave(l.replica, why);
-                    break;
-                }
-            };
-            if let (Ok(a), Ok(b)) = (a?, b) {
-                apart(&mut found, l.shape, &a, &b);
-            }
+        if p.rows.max(q.rows) > KEYS_LISTED_UP_TO {
+            stack.extend(halve(l, primary, mine, &r, [p, q])?.into_iter().flatten());
             continue;
         }
-        let halves = match halve(l, primary, mine, &r, (p, q))? {
-            Some(halves) => halves,
-            None => continue,
+        let rows = |s: &mut Session| -> Result<TableResult<RowHashes>> {
+            staged(l.ctx, s, &what, |s| {
+                s.range_rows(l.key, l.shape, &r, l.content)
+            })
         };
-        stack.extend(halves);
+        let (a, b) = both(|| rows(primary), || rows(mine));
+        let b = match b {
+            Ok(b) => b,
+            Err(why) => {
+                l.dropouts.leave(l.replica, why);
+                break;
+            }
+        };
+        if let (Ok(a), Ok(b)) = (a?, b) {
+            apart(&mut found, l.shape, &a, &b);
+        }
     }
     Ok(found)
 }
 
-/// A range and its rows on each side.
-type Counted = (KeyRange, (u64, u64));
-
-/// Cuts `r` at the middle key of the side with more rows, and counts the
-/// first half on both sides (the second holds the rest).
+/// Cuts `r` at the middle key of the side with more rows, and reads the
+/// first half on both sides; with counts alone, the second half holds the
+/// rest, with content it is read too.
 fn halve(
     l: &Locating,
     primary: &mut Session,
     mine: &mut Session,
     r: &KeyRange,
-    (p, q): (u64, u64),
-) -> Result<Option<[Counted; 2]>> {
+    [p, q]: [RangeSig; 2],
+) -> Result<Option<[Probed; 2]>> {
     let what = format!("locating differing rows of {}", l.key);
-    let walker = if p >= q { &mut *primary } else { &mut *mine };
-    let half = p.max(q) / 2;
+    let walker = if p.rows >= q.rows {
+        &mut *primary
+    } else {
+        &mut *mine
+    };
+    let half = p.rows.max(q.rows) / 2;
     let mid = staged(l.ctx, walker, &what, |s| {
         s.next_bound(l.key, l.shape, r.after.as_ref(), half)
     })?;
@@ -242,8 +252,46 @@ fn halve(
         after: r.after.clone(),
         upto: Some(mid.clone()),
     };
-    let count = |s: &mut Session| staged(l.ctx, s, &what, |s| s.count_range(l.key, l.shape, &low));
-    let (a, b) = both(|| count(primary), || count(mine));
+    let high = KeyRange {
+        after: Some(mid),
+        upto: r.upto.clone(),
+    };
+    let Some(low_sigs) = probe_both(l, primary, mine, &low)? else {
+        return Ok(None);
+    };
+    let high_sigs = match l.content {
+        true => match probe_both(l, primary, mine, &high)? {
+            Some(sigs) => sigs,
+            None => return Ok(None),
+        },
+        false => [rest(&p, &low_sigs[0]), rest(&q, &low_sigs[1])],
+    };
+    Ok(Some([(high, high_sigs), (low, low_sigs)]))
+}
+
+/// The rows of a range less those of its first half.
+fn rest(whole: &RangeSig, first: &RangeSig) -> RangeSig {
+    RangeSig {
+        rows: whole.rows.saturating_sub(first.rows),
+        sum: None,
+    }
+}
+
+/// `r` read on the primary and on the replica at once; `None` when either
+/// cannot be read (a replica lost leaves the run).
+fn probe_both(
+    l: &Locating,
+    primary: &mut Session,
+    mine: &mut Session,
+    r: &KeyRange,
+) -> Result<Option<[RangeSig; 2]>> {
+    let what = format!("locating differing rows of {}", l.key);
+    let probe = |s: &mut Session| {
+        staged(l.ctx, s, &what, |s| {
+            s.probe_range(l.key, l.shape, r, l.content)
+        })
+    };
+    let (a, b) = both(|| probe(primary), || probe(mine));
     let b = match b {
         Ok(b) => b,
         Err(why) => {
@@ -251,32 +299,24 @@ fn halve(
             return Ok(None);
         }
     };
-    let (Ok(pl), Ok(ql)) = (a?, b) else {
-        return Ok(None);
-    };
-    let high = KeyRange {
-        after: Some(mid),
-        upto: r.upto.clone(),
-    };
-    let rest = (p.saturating_sub(pl), q.saturating_sub(ql));
-    Ok(Some([(high, rest), (low, (pl, ql))]))
+    match (a?, b) {
+        (Ok(a), Ok(b)) => Ok(Some([a, b])),
+        _ => Ok(None),
+    }
 }
 
-/// Adds the key values of `primary` and `replica` (one range's) found on
-/// one side only.
-fn apart(found: &mut KeysApart, shape: &Shape, primary: &[Vec<Vec<u8>>], replica: &[Vec<Vec<u8>>]) {
-    let a: BTreeSet<&Vec<Vec<u8>>> = primary.iter().collect();
-    let b: BTreeSet<&Vec<Vec<u8>>> = replica.iter().collect();
-    for k in a.difference(&b) {
+/// Adds the key values of one range's rows on the primary and on the
+/// replica that are on one side only, or whose rows differ.
+fn apart(found: &mut KeysApart, shape: &Shape, primary: &RowHashes, replica: &RowHashes) {
+    for k in differing_keys(primary, replica) {
         found.found += 1;
-        if found.primary_only.len() < KEYS_KEPT {
-            found.primary_only.push(show_key(shape, k));
-        }
-    }
-    for k in b.difference(&a) {
-        found.found += 1;
-        if found.replica_only.len() < KEYS_KEPT {
-            found.replica_only.push(show_key(shape, k));
+        let list = match (primary.contains_key(&k), replica.contains_key(&k)) {
+            (true, false) => &mut found.primary_only,
+            (false, true) => &mut found.replica_only,
+            _ => &mut found.changed,
+        };
+        if list.len() < KEYS_KEPT {
+            list.push(show_key(shape, &k));
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::consistency::GtidPos;
 use crate::model::{
-    ContentRead, Counts, Key, KeysApart, Look, RangeDiff, RangesRead, Reading, ReplicaId,
+    ContentRead, Counts, Key, KeysApart, Look, RangeDiff, RangeSig, RangesRead, Reading, ReplicaId,
     SideError, TableCount,
 };
 use crate::rowhash::{Bound, ContentReading, KeyRange, Shape};
@@ -33,10 +33,12 @@ pub(super) struct RangeReading<'a> {
     pub(super) key: &'a Key,
     pub(super) look: Look,
     pub(super) estimated: u64,
+    /// Content hashed too: the columns left out.
+    pub(super) content: Option<&'a [String]>,
     pub(super) shape: &'a Shape,
     pub(super) range: &'a KeyRange,
-    pub(super) primary: &'a Result<u64, String>,
-    pub(super) replica: Result<u64, String>,
+    pub(super) primary: &'a Result<RangeSig, String>,
+    pub(super) replica: Result<RangeSig, String>,
     /// The one position both were read at.
     pub(super) at: Option<&'a GtidPos>,
     /// Where a difference was narrowed down to key values.
@@ -122,22 +124,24 @@ impl Readings {
     /// One key range of a table counted in ranges, on `replica`.
     pub(super) fn add_range(&mut self, replica: ReplicaId, r: RangeReading) {
         let mine = &mut self.by_replica[replica.index()];
+        let content = r.content.map(<[String]>::to_vec);
         let reading = mine
             .readings
             .entry(r.key.clone())
-            .or_insert_with(|| ranged_reading(r.look, r.estimated));
+            .or_insert_with(|| ranged_reading(r.look, r.estimated, content));
         match (r.primary, r.replica) {
             (Err(e), _) => reading.primary = Err(e.clone()),
             (_, Err(e)) => reading.replica = Err(e),
             (Ok(p), Ok(q)) => {
                 let counts = Counts {
-                    primary: *p,
-                    replica: q,
+                    primary: p.rows,
+                    replica: q.rows,
                 };
                 let diff = (p != &q && r.at.is_some()).then(|| RangeDiff {
                     range: r.range.describe(r.shape),
-                    primary: *p,
-                    replica: q,
+                    primary: p.rows,
+                    replica: q.rows,
+                    content_differs: p.sum != q.sum,
                     bounds: r.range.clone(),
                     keys: r.keys,
                 });
@@ -155,7 +159,7 @@ impl Readings {
             let reading = self.by_replica[j.index()]
                 .readings
                 .entry(key.clone())
-                .or_insert_with(|| ranged_reading(Look::First, 0));
+                .or_insert_with(|| ranged_reading(Look::First, 0, None));
             reading.primary = Err(why.to_string());
         }
     }
@@ -206,7 +210,7 @@ impl Readings {
 }
 
 /// A table counted in ranges before its first range is in.
-fn ranged_reading(look: Look, estimated: u64) -> Reading {
+fn ranged_reading(look: Look, estimated: u64, content: Option<Vec<String>>) -> Reading {
     Reading {
         primary: Ok(0),
         replica: Ok(0),
@@ -222,6 +226,7 @@ fn ranged_reading(look: Look, estimated: u64) -> Reading {
             reached: None,
             differing: Vec::new(),
             estimated,
+            content,
         }),
     }
 }

@@ -29,6 +29,10 @@ pub(super) struct Figures {
     /// `--state-file`: seconds since the least recently verified content.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) content_oldest_age: Option<u64>,
+    /// `--state-file`: seconds since the oldest complete pass over a big
+    /// table (or since it was first listed, when it never had one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) pass_oldest_age: Option<u64>,
     pub(super) time: Option<f64>,
 }
 
@@ -48,6 +52,7 @@ pub(super) fn figures(found: &ReplicaOutcome, t: &Tally, o: &Outcome, content: b
         definitions_differ: Some(t.definitions_differ()),
         content_compared: content.then_some(found.comparison.content_checked.len() as u64),
         content_oldest_age: found.content_age,
+        pass_oldest_age: found.pass_age,
         time: Some(round_ms(o.elapsed.as_secs_f64())),
     }
 }
@@ -83,9 +88,13 @@ pub(super) fn perfdata(found: &ReplicaOutcome, t: &Tally, cfg: &Config) -> Vec<P
         out.push(Perfdata::count("content_compared", compared));
         out.push(Perfdata::percent("content_coverage", share));
     }
-    if let Some(age) = found.content_age {
+    let ages = [
+        ("content_oldest_age", found.content_age),
+        ("pass_oldest_age", found.pass_age),
+    ];
+    for (label, age) in ages.iter().filter_map(|(l, a)| Some((l, (*a)?))) {
         out.push(
-            Perfdata::seconds("content_oldest_age", age as f64)
+            Perfdata::seconds(*label, age as f64)
                 .thresholds(th.warning_age.as_ref(), th.critical_age.as_ref()),
         );
     }

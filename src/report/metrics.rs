@@ -162,6 +162,11 @@ fn replica_families(parts: &[Part]) -> Vec<Family> {
             "Seconds since the least recently verified content (--state-file)",
             |f| f.content_oldest_age,
         ),
+        f(
+            "pass_oldest_age_seconds",
+            "Seconds since the oldest complete pass over a big table (--state-file)",
+            |f| f.pass_oldest_age,
+        ),
     ]
 }
 

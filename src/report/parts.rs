@@ -76,7 +76,8 @@ pub(super) struct RowDifference {
 impl Part {
     fn compared(found: &ReplicaOutcome, server: &Server, o: &Outcome, cfg: &Config) -> Part {
         let t = tally(found);
-        let state = state(&t, &cfg.thresholds, cfg.unverified, found.content_age)
+        let oldest = found.content_age.max(found.pass_age);
+        let state = state(&t, &cfg.thresholds, cfg.unverified, oldest)
             .merge(definition_state(&t, cfg.definition_drift));
         let mut core = core_summary(found, &t);
         core.push_str(&rotation_words(found));
@@ -85,6 +86,11 @@ impl Part {
             .filter(|&a| age_alerts(&cfg.thresholds, a))
         {
             core.push_str(&format!(", the oldest content verification is {age}s old"));
+        }
+        if let Some(age) = found.pass_age.filter(|&a| age_alerts(&cfg.thresholds, a)) {
+            core.push_str(&format!(
+                ", the oldest complete pass over a big table is {age}s old"
+            ));
         }
         Part {
             replica: server.address(),

@@ -1,7 +1,7 @@
 //! The words of a report: findings, summaries, how verdicts were reached.
 
 use super::evaluate::{nothing_compared, Tally};
-use crate::compare::{Unsettled, Verdict};
+use crate::compare::{PassEnd, Unsettled, Verdict};
 use crate::config::{Config, Verbosity};
 use crate::consistency::How;
 use crate::model::{Counts, Difference, Key, RangeDiff};
@@ -302,7 +302,12 @@ pub(super) fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
                 } else {
                     String::new()
                 };
+                let under_way = matches!(c.pass_ends.get(k), Some(PassEnd::UnderWay(_)));
                 let how = match c.ranged.get(k) {
+                    Some(n) if under_way => format!(
+                        "no difference so far: pass under way, {n} key ranges compared this run, \
+                         each at one replication position"
+                    ),
                     Some(n) => {
                         format!("compared in {n} key ranges, each at one replication position")
                     }
@@ -316,15 +321,22 @@ pub(super) fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
 }
 
 /// `--state-file`: how far the rotation stands, when this run compared
-/// the content of only some tables.
+/// the content of only some tables, or left passes over big tables
+/// under way.
 pub(super) fn rotation_words(found: &ReplicaOutcome) -> String {
     let compared = found.comparison.content_checked.len() as u64;
-    match found.content_eligible {
+    let mut words = match found.content_eligible {
         Some(eligible) if compared < eligible => {
             format!(", content of {compared} of {eligible} tables compared this run")
         }
         _ => String::new(),
+    };
+    if let (n @ 1.., Some(age)) = (found.passes_under_way, found.pass_age) {
+        words.push_str(&format!(
+            ", {n} big table(s) in passes under way, oldest complete pass {age}s ago"
+        ));
     }
+    words
 }
 
 /// Whether a definition difference was seen in two listings.
@@ -377,16 +389,19 @@ fn ranges_words(ranges: &[RangeDiff]) -> String {
         return String::new();
     };
     let mut line = format!(" in {}", first.range);
+    if first.content_differs && first.primary == first.replica {
+        line.push_str(", content differs");
+    }
     if let Some(keys) = &first.keys {
-        let shown: Vec<String> = keys
-            .primary_only
-            .iter()
-            .map(|k| format!("{k} on the primary only"))
-            .chain(
-                keys.replica_only
-                    .iter()
-                    .map(|k| format!("{k} on the replica only")),
-            )
+        let on_one_side = |list: &[String], side: &str| -> Vec<String> {
+            list.iter()
+                .map(|k| format!("{k} on the {side} only"))
+                .collect()
+        };
+        let shown: Vec<String> = on_one_side(&keys.primary_only, "primary")
+            .into_iter()
+            .chain(on_one_side(&keys.replica_only, "replica"))
+            .chain(keys.changed.iter().map(|k| format!("{k} differs")))
             .take(3)
             .collect();
         if !shown.is_empty() {

@@ -3,8 +3,10 @@
 
 use super::hashes::{bytes_of, TableResult};
 use super::session::{Result, Session};
-use crate::model::Key;
-use crate::rowhash::{count_range_sql, next_bound_sql, range_keys_sql, Bound, KeyRange, Shape};
+use crate::model::{Key, RangeSig};
+use crate::rowhash::{
+    count_range_sql, next_bound_sql, range_keys_sql, Bound, Digest, KeyRange, RowHashes, Shape,
+};
 use mysql::prelude::Queryable;
 
 impl Session {
@@ -28,7 +30,7 @@ impl Session {
     }
 
     /// The rows of one key range of `key`, counted in the open snapshot.
-    pub(crate) fn count_range(
+    fn count_range(
         &mut self,
         key: &Key,
         shape: &Shape,
@@ -41,8 +43,49 @@ impl Session {
         self.table_level(key, got.map(|n| Ok(n.unwrap_or(0))))
     }
 
+    /// What one key range of `key` holds, in the open snapshot: its rows,
+    /// and with `content` the sum of their hashes.
+    pub(crate) fn probe_range(
+        &mut self,
+        key: &Key,
+        shape: &Shape,
+        range: &KeyRange,
+        content: bool,
+    ) -> Result<TableResult<RangeSig>> {
+        if !content {
+            let rows = self.count_range(key, shape, range)?;
+            return Ok(rows.map(|rows| RangeSig { rows, sum: None }));
+        }
+        let hashed = self.hash_ranges(key, shape, std::slice::from_ref(range))?;
+        Ok(
+            hashed.and_then(|side| match side.digests.into_iter().next() {
+                Some(Digest::Strong { rows, sum }) => Ok(RangeSig {
+                    rows,
+                    sum: Some(sum),
+                }),
+                _ => Err("a key range returned no hash".to_string()),
+            }),
+        )
+    }
+
+    /// Every row of one key range of `key`: its key values, and with
+    /// `content` its hash (empty without).
+    pub(crate) fn range_rows(
+        &mut self,
+        key: &Key,
+        shape: &Shape,
+        range: &KeyRange,
+        content: bool,
+    ) -> Result<TableResult<RowHashes>> {
+        if content {
+            return self.row_hashes(key, shape, range);
+        }
+        let keys = self.range_keys(key, shape, range)?;
+        Ok(keys.map(|keys| keys.into_iter().map(|k| (k, String::new())).collect()))
+    }
+
     /// The key values of one key range of `key`, in key order.
-    pub(crate) fn range_keys(
+    fn range_keys(
         &mut self,
         key: &Key,
         shape: &Shape,

@@ -201,3 +201,139 @@ fn oldest_read_only(side: Side) -> i64 {
     )
     .unwrap_or(0)
 }
+
+/// The state file's entry of the one big table: where its pass stands
+/// (the key in hex, `None` at the start) and when its last pass completed.
+fn pass_state(path: &str) -> (Option<String>, Option<u64>) {
+    let text = std::fs::read(path).expect("state file");
+    let doc: serde_json::Value = serde_json::from_slice(&text).expect("state JSON");
+    let entry = doc["passes"]
+        .as_object()
+        .and_then(|by_replica| by_replica.values().next())
+        .map(|entries| entries[0].clone())
+        .unwrap_or_default();
+    let after = entry["after"][0].as_str().map(str::to_string);
+    (after, entry["complete"].as_u64())
+}
+
+/// Runs with `--state-file` until the big table's pass completes (at most
+/// `max` runs), each within -t + 1 s and going on where the last stopped.
+/// The runs it took.
+fn until_pass_completes(p: &str, args: &[&str], max: usize) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let mut last_after: Option<u64> = None;
+    for _ in 0..max {
+        let run = check(p).args(args).run();
+        assert!(run.elapsed < Duration::from_millis(1500), "{run}");
+        let state = args[args.iter().position(|a| *a == "--state-file").unwrap() + 1];
+        let (after, complete) = pass_state(state);
+        runs.push(run);
+        if complete.is_some() && after.is_none() {
+            return runs;
+        }
+        // The key an INT primary key stops at, read back from its hex text.
+        let at: u64 = after
+            .and_then(|h| String::from_utf8(unhex(&h)).ok()?.parse().ok())
+            .expect("a pass under way says where it stands");
+        assert!(
+            last_after.is_none_or(|l| at > l),
+            "the pass went back: {at}"
+        );
+        last_after = Some(at);
+    }
+    panic!("no complete pass in {max} runs: {}", runs[runs.len() - 1]);
+}
+
+fn unhex(h: &str) -> Vec<u8> {
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A table too big for one run (a million rows in ranges of 1,000, -t
+/// 0.5) with `--state-file`: each run goes on where the last stopped and
+/// is OK, saying the pass is under way; a complete pass within 40 runs.
+/// Then a row deleted on the replica alone in the middle of the key range
+/// is found within one pass, located to its key value, and CRITICAL in
+/// every run after until it is repaired.
+#[test]
+fn a_pass_goes_on_across_runs_and_keeps_drift_critical() {
+    let _g = exclusive();
+    let (p, db) = big_table("big_resume", 1_000_000);
+    let state = Scratch::new("big-resume-state", "");
+    std::fs::remove_file(state.path_str()).unwrap();
+    let args = [
+        "--chunk-rows",
+        "1000",
+        "-t",
+        "0.5",
+        "--state-file",
+        state.path_str(),
+    ];
+    let first = until_pass_completes(&p, &args, 40);
+    println!("a complete pass in {} runs", first.len());
+    assert!(first.len() >= 2, "one run covered it all: {}", first[0]);
+    for run in &first {
+        run.assert_state(State::Ok);
+    }
+    assert!(
+        first[0]
+            .first_line()
+            .contains("1 big table(s) in passes under way"),
+        "{}",
+        first[0]
+    );
+    on_replica_only(&[&format!("DELETE FROM `{db}`.big WHERE id = 500000")]);
+    let mut runs = 0;
+    let found = loop {
+        runs += 1;
+        let run = check(&p).args(&args).run();
+        assert!(runs <= 40, "not found within a pass: {run}");
+        if run.is(State::Critical) {
+            break run;
+        }
+        run.assert_state(State::Ok);
+    };
+    println!("drift found in run {runs}: {}", found.first_line());
+    for _ in 0..3 {
+        let run = check(&p).args(&args).run();
+        run.assert_state(State::Critical);
+        assert!(
+            run.stdout.contains("id=500000 on the primary only"),
+            "{run}"
+        );
+    }
+    on_replica_only(&[&format!(
+        "INSERT INTO `{db}`.big (id, k, v) VALUES (500000, 0, 500000)"
+    )]);
+    check(&p).args(&args).run().assert_state(State::Ok);
+}
+
+/// `--checksum=strong` in ranges of 5,000 rows: each range's content is
+/// hashed in the snapshots its rows are counted in. An UPDATE made on the
+/// replica alone (equal counts) in the middle of the key range is
+/// CRITICAL, located to its key value, in every run until repaired.
+#[test]
+fn content_in_ranges_finds_an_update_on_the_replica() {
+    let _g = exclusive();
+    let (p, db) = big_table("big_content", ROWS);
+    let args = ["--checksum=strong", "--chunk-rows", "5000", "-vvv"];
+    let run = check(&p).args(&args).run();
+    run.assert_state(State::Ok);
+    let matched = format!("{db}.big: match, compared in 13 key ranges, each at one replication position, content included");
+    assert!(run.stdout.contains(&matched), "{run}");
+    on_replica_only(&[&format!("UPDATE `{db}`.big SET v = -1 WHERE id = 30000")]);
+    for _ in 0..3 {
+        let run = check(&p).args(&args).run();
+        run.assert_state(State::Critical);
+        let finding = format!("{db}.big: {ROWS} rows on both in id (");
+        assert!(run.stdout.contains(&finding), "{run}");
+        assert!(
+            run.stdout.contains(", content differs: id=30000 differs"),
+            "{run}"
+        );
+    }
+    on_replica_only(&[&format!("UPDATE `{db}`.big SET v = 30000 WHERE id = 30000")]);
+    check(&p).args(&args).run().assert_state(State::Ok);
+}
