@@ -255,7 +255,9 @@ pub struct Reading {
     pub content: ContentRead,
     /// A big table counted in key ranges, each range at a position of its
     /// own: what they showed (`primary` and `replica` are their sums).
-    pub ranges: Option<RangesRead>,
+    /// Boxed: most tables are counted whole, and every reading pays for
+    /// the field's size.
+    pub ranges: Option<Box<RangesRead>>,
 }
 
 /// What one key range holds on one side: its rows, and, when content is

@@ -6,6 +6,9 @@
 #                                     replica and against three runs
 #   tests/bench.sh checksum           --checksum against pt-table-checksum over
 #                                     1,000 tables of 10,000 rows
+#   tests/bench.sh bigtable [ROWS]    one table (default 10,000,000 rows): a
+#                                     complete pass in key ranges against one
+#                                     COUNT(*), and a row hash, on both servers
 #   tests/bench.sh flavors [SHAPE]    the shape (default 11k) against MariaDB
 #                                     10.11, MariaDB 11 and MySQL (tests/flavors.sh)
 # "replicas" runs twice: with the servers sharing this machine's cores, then

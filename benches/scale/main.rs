@@ -7,6 +7,8 @@
 //!   tests/bench.sh [SHAPE...]      SHAPE: 1k, 10k, 11k (default), 50k
 //!   tests/bench.sh replicas [SHAPE] several replicas (default 11k)
 //!   tests/bench.sh checksum         --checksum against pt-table-checksum
+//!   tests/bench.sh bigtable [ROWS]  one table (default 10,000,000 rows) in
+//!                                   key ranges against one statement
 //!
 //! `replicas`: the three replicas of the test set (one chained through
 //! another) checked by one run, against a single-replica run and against
@@ -23,11 +25,13 @@
 //! servers are seeded directly and identically (unlogged, in parallel):
 //! replication has nothing to apply, and both stay at the same position.
 
+mod bigtable;
 mod checksum;
 mod replicas;
 mod servers;
 mod timing;
 
+use bigtable::bigtable_bench;
 use checksum::checksum_bench;
 use replicas::replicas_bench;
 use servers::{env_or, seed, Pair, Shape};
@@ -39,6 +43,8 @@ enum Bench {
     Scale(Vec<String>),
     Replicas(Vec<String>),
     Checksum,
+    /// One table of this many rows, in key ranges.
+    BigTable(u32),
 }
 
 fn bench_asked() -> Bench {
@@ -47,8 +53,12 @@ fn bench_asked() -> Bench {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let first = shapes.first().cloned();
-    if matches!(first.as_deref(), Some("replicas" | "checksum")) {
+    if matches!(first.as_deref(), Some("replicas" | "checksum" | "bigtable")) {
         shapes.remove(0);
+    }
+    if first.as_deref() == Some("bigtable") {
+        let rows = shapes.first().and_then(|n| n.parse().ok());
+        return Bench::BigTable(rows.unwrap_or(10_000_000));
     }
     if shapes.is_empty() {
         shapes.push("11k".to_string());
@@ -94,6 +104,7 @@ fn main() {
     print_machine();
     match bench_asked() {
         Bench::Checksum => checksum_bench(&pair),
+        Bench::BigTable(rows) => bigtable_bench(&pair, rows),
         Bench::Replicas(shapes) => {
             for name in shapes {
                 replicas_bench(&pair, &Shape::parse(&name));

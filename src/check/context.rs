@@ -6,7 +6,7 @@ use super::passes::PassEntry;
 use crate::activity::{Registry, Stage};
 use crate::config::Config;
 use crate::consistency::Placement;
-use crate::model::{Key, Listing, ReplicaId};
+use crate::model::{Key, Listing, Look, ReplicaId};
 use crate::plugin::Failure;
 use crate::server::Session;
 use std::collections::BTreeMap;
@@ -57,6 +57,21 @@ impl<'a> Ctx<'a> {
             started,
             stage,
             registry,
+        }
+    }
+
+    /// Shortly before the end: the time a run keeps for its answer.
+    pub(super) fn near_end(&self) -> Instant {
+        self.deadline - Duration::from_millis(500).min(self.cfg.timeout / 4)
+    }
+
+    /// Until when looks may start: a first look at content or at a big
+    /// table's ranges until the content share of `-t`, so that what
+    /// differed can be looked at again; a look again until near the end.
+    pub(super) fn looks_until(&self, look: Look) -> Instant {
+        match look {
+            Look::First => self.content_deadline,
+            Look::Again => self.near_end(),
         }
     }
 

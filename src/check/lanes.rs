@@ -12,9 +12,8 @@ use super::ranged::count_ranges;
 use super::readings::{Closing, Readings};
 use super::servers::{each_replica, Done, Dropouts, Lane};
 use crate::consistency::Placement;
-use crate::model::{ContentRead, Look, ReplicaId};
+use crate::model::{ContentRead, ReplicaId};
 use crate::server::Session;
-use std::time::Duration;
 
 /// Transactional tables, on every lane at once.
 pub(super) fn read_in_lanes(
@@ -81,7 +80,7 @@ fn lane_work(on: &RoundShared, lane: &mut Lane, placement: Placement) -> Result<
         // The snapshots got old: a new pair for the rest of the queue,
         // aligned while there is time to count with it.
         end_snapshots(on, lane)?;
-        until = ctx.deadline - Duration::from_millis(500).min(ctx.cfg.timeout / 4);
+        until = ctx.near_end();
     }
     end_snapshots(on, lane)?;
     Ok(work)
@@ -179,16 +178,8 @@ fn contents(
     let ctx = on.ctx;
     for table in batch {
         let Some(job) = &table.content else { continue };
-        let replicas: Vec<ReplicaId> = aligned
-            .replicas
-            .iter()
-            .copied()
-            .filter(|j| table.wanted_by.contains(j))
-            .collect();
-        let until = match job.look {
-            Look::Again => ctx.deadline - Duration::from_millis(500).min(ctx.cfg.timeout / 4),
-            Look::First => ctx.content_deadline,
-        };
+        let replicas = table.wanted_among(&aligned.replicas);
+        let until = ctx.looks_until(job.look);
         // A pair that got old hashes no more: the table's content waits
         // for a newer pair (and, without a state file, a later round).
         let aged = aligned.since.elapsed() >= ctx.cfg.max_snapshot_age;

@@ -41,6 +41,14 @@ pub(super) struct ContentJob {
     pub(super) left_out: Vec<String>,
 }
 
+impl Table {
+    /// The replicas of `aligned` that want the table.
+    pub(super) fn wanted_among(&self, aligned: &[ReplicaId]) -> Vec<ReplicaId> {
+        let wanted = |j: &ReplicaId| self.wanted_by.contains(j);
+        aligned.iter().copied().filter(wanted).collect()
+    }
+}
+
 impl ContentJob {
     /// Replica `j` wants the table too: `CHECKSUM TABLE` is trusted there
     /// when it runs the primary's version and the definition is the

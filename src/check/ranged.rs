@@ -15,7 +15,7 @@ use super::servers::{each_replica, Done, Dropouts, Lane};
 use crate::model::{Key, KeysApart, Look, RangeSig, ReplicaId};
 use crate::rowhash::{differing_keys, show_key, KeyRange, RowHashes, Shape, KEYS_KEPT};
 use crate::server::{Session, TableResult};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A differing range of at most this many rows (on either side) has its
 /// key values read on both sides and compared; a bigger one is halved.
@@ -41,19 +41,11 @@ pub(super) fn count_ranges(
     let Some(job) = &table.ranges else {
         return Ok(Held::Done);
     };
-    let replicas: Vec<ReplicaId> = aligned
-        .replicas
-        .iter()
-        .copied()
-        .filter(|j| table.wanted_by.contains(j))
-        .collect();
+    let replicas = table.wanted_among(&aligned.replicas);
     if replicas.is_empty() {
         return Ok(Held::Idle);
     }
-    let until = match job.look {
-        Look::First => ctx.content_deadline,
-        Look::Again => ctx.deadline - Duration::from_millis(500).min(ctx.cfg.timeout / 4),
-    };
+    let until = ctx.looks_until(job.look);
     let what = format!("counting rows of {} by key ranges", table.key);
     for counted in 0u64.. {
         if aligned.since.elapsed() >= ctx.cfg.max_snapshot_age {

@@ -216,7 +216,7 @@ fn ranged_reading(look: Look, estimated: u64, content: Option<Vec<String>>) -> R
         replica: Ok(0),
         at: None,
         content: ContentRead::NotAsked,
-        ranges: Some(RangesRead {
+        ranges: Some(Box::new(RangesRead {
             look,
             compared: Counts::default(),
             ranges: 0,
@@ -227,7 +227,7 @@ fn ranged_reading(look: Look, estimated: u64, content: Option<Vec<String>>) -> R
             differing: Vec::new(),
             estimated,
             content,
-        }),
+        })),
     }
 }
 

@@ -3,7 +3,6 @@
 //! bounded, and never an OK over what was not compared. `--chunk-rows`
 //! scaled down stands in for tables of hundreds of millions of rows.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use support::*;
 
@@ -117,42 +116,23 @@ fn a_table_not_covered_in_time_is_unverified_never_ok() {
 fn ranges_hold_no_snapshot_past_the_bound() {
     let _g = exclusive();
     let (p, _) = big_table("big_snapshots", 1_000_000);
-    let stop = AtomicBool::new(false);
-    let (run, oldest) = std::thread::scope(|s| {
-        let poll = s.spawn(|| {
-            let mut oldest = 0;
-            while !stop.load(Ordering::Relaxed) {
-                for side in [Side::Primary, Side::Replica] {
-                    oldest = oldest.max(oldest_read_only(side));
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            oldest
-        });
-        let args = [
-            "--chunk-rows",
-            "1000",
-            "--connections",
-            "1",
-            "--max-snapshot-age",
-            "0.1",
-            "-t",
-            "60",
-            "-v",
-        ];
-        let run = check(&p).args(&args).run();
-        stop.store(true, Ordering::Relaxed);
-        (run, poll.join().unwrap())
-    });
+    let args = [
+        "--chunk-rows",
+        "1000",
+        "--connections",
+        "1",
+        "--max-snapshot-age",
+        "0.1",
+        "-t",
+        "60",
+        "-v",
+    ];
+    let (run, oldest) =
+        polling_snapshots(Duration::from_millis(50), || check(&p).args(&args).run());
     println!("run {:?}, oldest snapshot seen {oldest}s", run.elapsed);
     run.assert_state(State::Ok);
     assert!(oldest <= 1, "a snapshot held {oldest}s: {run}");
-    let progress = run.stdout.lines().nth(2).unwrap_or_default();
-    let tries: f64 = progress
-        .split(", ")
-        .find(|part| part.contains(" tries to read both servers"))
-        .and_then(|part| part.split(' ').next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no tries in {progress:?}"));
+    let tries = align_tries(&run) as f64;
     let pairs_needed = (run.elapsed.as_secs_f64() / 0.1).floor() - 2.0;
     assert!(
         tries >= pairs_needed,
@@ -191,15 +171,6 @@ fn busy_big_table_in_ranges() {
         .filter(|r| r.stdout.contains("id=20000 on the primary only"))
         .count();
     assert_eq!(located, 10, "located in {located} of 10: {}", drifted[0]);
-}
-
-fn oldest_read_only(side: Side) -> i64 {
-    query_one::<Option<i64>>(
-        side,
-        "SELECT MAX(TIMESTAMPDIFF(SECOND, trx_started, NOW())) FROM information_schema.INNODB_TRX \
-         WHERE trx_is_read_only = 1",
-    )
-    .unwrap_or(0)
 }
 
 /// The state file's entry of the one big table: where its pass stands

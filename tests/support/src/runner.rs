@@ -173,6 +173,17 @@ pub fn verdicts_line(run: &Run) -> String {
     plain.unwrap_or(line).to_string()
 }
 
+/// `-v`: the pairs of snapshots a run opened to read both servers at one
+/// position ("N tries to read both servers ..." on its third line).
+pub fn align_tries(run: &Run) -> u64 {
+    let progress = run.stdout.lines().nth(2).unwrap_or_default();
+    progress
+        .split(", ")
+        .find(|part| part.contains(" tries to read both servers"))
+        .and_then(|part| part.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no tries in {progress:?}"))
+}
+
 /// Who a run is against the test servers as.
 struct Against {
     prefix: String,

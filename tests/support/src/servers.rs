@@ -278,3 +278,37 @@ pub fn assert_no_queries_left(user: &str, within: Duration) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The age in whole seconds of the oldest read-only transaction on `side`
+/// (the plugin's: its sessions are read-only, and a test that asks has
+/// the servers to itself).
+pub fn oldest_read_only(side: Side) -> i64 {
+    query_one::<Option<i64>>(
+        side,
+        "SELECT MAX(TIMESTAMPDIFF(SECOND, trx_started, NOW())) FROM information_schema.INNODB_TRX \
+         WHERE trx_is_read_only = 1",
+    )
+    .unwrap_or(0)
+}
+
+/// Runs `work` while polling both servers every `every` for the oldest
+/// read-only transaction; what `work` gave, and the oldest age seen.
+pub fn polling_snapshots<T: Send>(every: Duration, work: impl FnOnce() -> T + Send) -> (T, i64) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let poll = s.spawn(|| {
+            let mut oldest = 0;
+            while !stop.load(Ordering::Relaxed) {
+                for side in [Side::Primary, Side::Replica] {
+                    oldest = oldest.max(oldest_read_only(side));
+                }
+                std::thread::sleep(every);
+            }
+            oldest
+        });
+        let done = work();
+        stop.store(true, Ordering::Relaxed);
+        (done, poll.join().unwrap())
+    })
+}
