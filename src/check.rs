@@ -19,6 +19,7 @@ mod batches;
 mod context;
 mod cursor;
 mod definitions;
+mod forensics;
 mod hashing;
 mod lanes;
 mod passes;

@@ -4,7 +4,8 @@
 
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
 use crate::model::{
-    ContentRead, Counts, Coverage, Difference, Key, Look, RangeDiff, RangesRead, Role, Round,
+    ContentRead, Counts, Coverage, Difference, Forensic, Key, Look, RangeDiff, RangesRead, Role,
+    Round,
 };
 use crate::rowhash::{Bound, ContentReading, KeyRange};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -138,6 +139,8 @@ pub struct Comparison {
     pub ranged: BTreeMap<Key, u64>,
     /// How this run's passes over big tables ended.
     pub pass_ends: BTreeMap<Key, PassEnd>,
+    /// What was kept of each difference at one position, in the order seen.
+    pub forensics: Vec<Forensic>,
     /// Tables looked at again after the first round.
     pub rechecks: u64,
     /// Rows of the tables with a verdict, as counted for it.
@@ -190,6 +193,7 @@ impl Comparison {
         if let Some(now) = &round.definitions {
             self.take_definitions(now);
         }
+        self.forensics.extend(round.forensics.iter().cloned());
         if budget == Budget::Spent {
             self.definitions_unconfirmed = std::mem::take(&mut self.definitions_seen)
                 .into_iter()

@@ -260,6 +260,30 @@ pub struct Reading {
     pub ranges: Option<Box<RangesRead>>,
 }
 
+/// What was kept of a table whose counts differed at one position: the
+/// same counts read again in the same two snapshots, and where each
+/// snapshot sat. A recount that differs blames the server's read; one
+/// that agrees, one of the positions (or real drift).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Forensic {
+    pub table: String,
+    /// The position both snapshots were taken to be at.
+    pub at: String,
+    pub primary: u64,
+    pub replica: u64,
+    /// The recount in the same snapshots (`None`: it could not be read).
+    pub recount_primary: Option<u64>,
+    pub recount_replica: Option<u64>,
+    pub recount_agrees: bool,
+    /// The primary snapshot's binary log coordinates (MariaDB), whose
+    /// `BINLOG_GTID_POS` was checked to be `at` before counting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_snapshot: Option<String>,
+    /// The replica's `mysql.gtid_slave_pos` rows in its snapshot, newest
+    /// first per domain (MariaDB).
+    pub replica_slave_pos: Vec<String>,
+}
+
 /// What one key range holds on one side: its rows, and, when content is
 /// compared, the sum of their hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -364,6 +388,8 @@ pub struct Round {
     /// The tables whose definitions differ in this round's listings, and
     /// how; `None` when the round listed nothing anew.
     pub definitions: Option<BTreeMap<Key, Vec<Difference>>>,
+    /// What was kept of the differences at one position this round.
+    pub forensics: Vec<Forensic>,
 }
 
 #[cfg(test)]

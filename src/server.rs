@@ -6,6 +6,7 @@ mod count;
 mod definitions;
 mod errors;
 mod flavor;
+mod forensics;
 mod hashes;
 mod listing;
 mod position;

@@ -22,6 +22,8 @@ const PARTIAL_AFTER: u64 = 10;
 /// these replicas.
 pub(super) struct Aligned {
     pub(super) at: Option<GtidPos>,
+    /// The primary snapshot's binary log coordinates, in words (MariaDB).
+    pub(super) coordinates: Option<String>,
     pub(super) replicas: Vec<ReplicaId>,
     /// When the snapshots were opened (a moment before, at most).
     pub(super) since: Instant,
@@ -38,6 +40,7 @@ pub(super) fn plain_snapshots(on: &RoundShared, lane: &mut Lane) -> Result<Optio
     let replicas: Vec<ReplicaId> = opened.into_iter().map(|d| d.replica).collect();
     Ok((!replicas.is_empty()).then_some(Aligned {
         at: None,
+        coordinates: None,
         replicas,
         since,
     }))
@@ -119,6 +122,7 @@ fn try_align(on: &RoundShared, lane: &mut Lane, work: &mut LaneWork, tries: u64)
         return Ok(Try::Again);
     }
     Ok(Try::Aligned(Aligned {
+        coordinates: snapshot.coordinates(),
         at: Some(snapshot.candidate),
         replicas: aligned,
         since,

@@ -3,8 +3,8 @@
 
 use crate::consistency::GtidPos;
 use crate::model::{
-    ContentRead, Counts, Key, KeysApart, Look, RangeDiff, RangeSig, RangesRead, Reading, ReplicaId,
-    SideError, TableCount,
+    ContentRead, Counts, Forensic, Key, KeysApart, Look, RangeDiff, RangeSig, RangesRead, Reading,
+    ReplicaId, SideError, TableCount,
 };
 use crate::rowhash::{Bound, ContentReading, KeyRange, Shape};
 use std::collections::HashMap;
@@ -17,6 +17,8 @@ pub(super) struct ReplicaReads {
     pub(super) positions: Vec<GtidPos>,
     /// How far its first snapshot of the round was past the primary's.
     pub(super) first_gap: Option<u64>,
+    /// What was kept of its differences at one position.
+    pub(super) forensics: Vec<Forensic>,
 }
 
 /// One table's content on one replica, or why it could not be read.
@@ -182,6 +184,10 @@ impl Readings {
         }
     }
 
+    pub(super) fn add_forensics(&mut self, replica: ReplicaId, kept: Vec<Forensic>) {
+        self.by_replica[replica.index()].forensics.extend(kept);
+    }
+
     pub(super) fn gap(&mut self, replica: ReplicaId, gap: u64) {
         self.by_replica[replica.index()]
             .first_gap
@@ -205,6 +211,7 @@ impl Readings {
                 }
             }
             mine.first_gap = mine.first_gap.or(theirs.first_gap);
+            mine.forensics.extend(theirs.forensics);
         }
     }
 }

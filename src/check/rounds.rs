@@ -100,6 +100,7 @@ fn per_replica(
                 readings,
                 positions,
                 first_gap,
+                forensics,
             } = readings.take(replica);
             let round = Round {
                 primary: run.primary.clone(),
@@ -108,6 +109,7 @@ fn per_replica(
                 positioned: run.placement.positioned(),
                 coverage,
                 definitions: None,
+                forensics,
             };
             ReplicaRound {
                 replica,

@@ -2,6 +2,7 @@
 
 use super::figures::Figures;
 use super::parts::{Finding, Part, Report};
+use crate::model::Forensic;
 use crate::plugin::State;
 use serde::Serialize;
 
@@ -16,6 +17,9 @@ struct PartOut<'a> {
     figures: &'a Figures,
     positions: &'a [String],
     findings: &'a [Finding],
+    /// What was kept of each difference at one position.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    forensics: &'a [Forensic],
 }
 
 impl<'a> PartOut<'a> {
@@ -28,6 +32,7 @@ impl<'a> PartOut<'a> {
             figures: &p.figures,
             positions: &p.positions,
             findings: &p.findings,
+            forensics: &p.forensics,
         }
     }
 }

@@ -10,7 +10,7 @@ use super::wording::{
 use crate::compare::Verdict;
 use crate::config::{Config, Server, Verbosity};
 use crate::consistency::Placement;
-use crate::model::RangeDiff;
+use crate::model::{Forensic, RangeDiff};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::plugin::{Failure, Perfdata, State};
 use crate::rowhash::ContentReading;
@@ -62,6 +62,8 @@ pub(super) struct Part {
     pub(super) complete: bool,
     /// The tables whose counts differ, for per-table metrics.
     pub(super) row_differences: Vec<RowDifference>,
+    /// What was kept of each difference at one position.
+    pub(super) forensics: Vec<Forensic>,
 }
 
 /// A table whose counts differ on one replica.
@@ -111,6 +113,7 @@ impl Part {
             matches: matches(found, cfg),
             complete: t.unverified == 0 && t.unreadable == 0 && !nothing_compared(&t),
             row_differences: row_differences(found),
+            forensics: found.comparison.forensics.clone(),
         }
     }
 
@@ -132,6 +135,7 @@ impl Part {
             matches: Vec::new(),
             complete: false,
             row_differences: Vec::new(),
+            forensics: Vec::new(),
         }
     }
 

@@ -4,7 +4,7 @@ use super::evaluate::{nothing_compared, Tally};
 use crate::compare::{PassEnd, Unsettled, Verdict};
 use crate::config::{Config, Verbosity};
 use crate::consistency::How;
-use crate::model::{Counts, Difference, Key, RangeDiff};
+use crate::model::{Counts, Difference, Forensic, Key, RangeDiff};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::rowhash::ContentReading;
 
@@ -278,11 +278,46 @@ pub(super) fn configuration(cfg: &Config, o: &Outcome) -> String {
     )
 }
 
-/// `-vvv`: every match and how it was reached.
+/// `-vvv`: what was kept of each difference at one position, then every
+/// match and how it was reached.
 pub(super) fn matches(found: &ReplicaOutcome, cfg: &Config) -> Vec<String> {
     if cfg.verbosity < Verbosity::Matches {
         return Vec::new();
     }
+    let kept = found.comparison.forensics.iter().map(forensic_words);
+    kept.chain(match_lines(found)).collect()
+}
+
+/// `forensics: d.t at GTID P: primary 10, replica 11; counted again in the
+/// same snapshots: primary 10, replica 11 (the same); ...`.
+fn forensic_words(f: &Forensic) -> String {
+    let again = match (f.recount_primary, f.recount_replica) {
+        (Some(p), Some(r)) => format!("primary {p}, replica {r}"),
+        _ => "unreadable".to_string(),
+    };
+    let verdict = match f.recount_agrees {
+        true => "the same: the read is not at fault",
+        false => "different: the server's read is at fault",
+    };
+    let primary = f.primary_snapshot.as_ref().map_or_else(String::new, |c| {
+        format!("; primary snapshot at binlog {c} (BINLOG_GTID_POS: that position)")
+    });
+    let replica = match f.replica_slave_pos.as_slice() {
+        [] => String::new(),
+        rows => format!(
+            "; replica's mysql.gtid_slave_pos in its snapshot: {}",
+            rows.join(", ")
+        ),
+    };
+    format!(
+        "forensics: {} at GTID {}: primary {}, replica {}; counted again in the same snapshots: \
+         {again} ({verdict}){primary}{replica}",
+        f.table, f.at, f.primary, f.replica
+    )
+}
+
+/// Every match and how it was reached.
+fn match_lines(found: &ReplicaOutcome) -> Vec<String> {
     found
         .comparison
         .verdicts

@@ -185,6 +185,15 @@ enum Proof {
 }
 
 impl PrimarySnapshot {
+    /// Where the snapshot sits in the primary's binary log (MariaDB:
+    /// `FILE:OFFSET`), for the record of a difference.
+    pub(crate) fn coordinates(&self) -> Option<String> {
+        match &self.proof {
+            Proof::Binlog { file, offset } => Some(format!("{file}:{offset}")),
+            Proof::Bracket { .. } => None,
+        }
+    }
+
     /// False when it is known already that the candidate is not the
     /// position: no use waiting for it.
     pub(crate) fn may_be_placed(&self) -> bool {

@@ -49,6 +49,43 @@ fn rows_inserted_on_the_replica_only() {
     assert_eq!(run.perf("rows_replica"), "10");
 }
 
+/// Each difference at one position is kept for the record: the table
+/// counted again in the same two snapshots (the same counts: the read is
+/// not at fault), and on MariaDB the primary snapshot's binlog
+/// coordinates and the replica's `mysql.gtid_slave_pos` in its snapshot;
+/// in `-vvv` and in the JSON, once per look (two looks make drift).
+#[test]
+fn a_difference_at_one_position_is_recorded() {
+    let _g = shared();
+    let (p, db) = seeded("forensics");
+    on_replica_only(&[&format!("INSERT INTO `{db}`.t2 (v) VALUES (6),(7)")]);
+    let run = check(&p).args(&["-vvv"]).run();
+    run.assert_state(State::Critical);
+    let kept: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with(&format!("forensics: {db}.t2 at GTID ")))
+        .collect();
+    assert_eq!(kept.len(), 2, "{run}");
+    let again = "primary 5, replica 7; counted again in the same snapshots: primary 5, \
+                 replica 7 (the same: the read is not at fault)";
+    assert!(kept.iter().all(|l| l.contains(again)), "{run}");
+    let mariadb = flavor() != Flavor::MySql;
+    let placed = |l: &&str| {
+        l.contains("; primary snapshot at binlog ")
+            && l.contains("; replica's mysql.gtid_slave_pos in its snapshot: ")
+    };
+    assert_eq!(kept.iter().all(placed), mariadb, "{run}");
+    let json = check(&p).args(&["--output", "json"]).run();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let records = doc["replicas"][0]["forensics"]
+        .as_array()
+        .expect("forensics");
+    assert_eq!(records.len(), 2, "{json}");
+    assert_eq!(records[0]["recount_agrees"], true, "{json}");
+    assert_eq!(records[0]["replica"], 7, "{json}");
+}
+
 #[test]
 fn rows_deleted_on_the_replica_only() {
     let _g = shared();
