@@ -34,10 +34,11 @@ mod state_file;
 mod unsnapshotted;
 
 use crate::activity::{Registry, Stage};
-use crate::compare::{Budget, Comparison, PassEnd};
+use crate::compare::Comparison;
 use crate::config::Config;
 use crate::model::{Key, Look, ReplicaId};
 use crate::outcome::Outcome;
+use crate::verdict::{Budget, PassEnd};
 use context::{Ctx, Result, RunState};
 use passes::{store_key, PassEntry, StoredRange};
 use plan::{Pending, Tracked};

@@ -4,74 +4,12 @@
 
 use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
 use crate::model::{
-    ContentRead, Counts, Coverage, Difference, Forensic, Key, Look, RangeDiff, RangesRead, Role,
-    Round,
+    ContentRead, Counts, Coverage, Difference, Forensic, Key, Look, RangesRead, Role, Round,
 };
 use crate::rowhash::{Bound, ContentReading, KeyRange};
+use crate::verdict::Budget;
+use crate::verdict::{PassEnd, Unsettled, Verdict};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-/// Why a table is unverified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unsettled {
-    /// No pair of readings at one replication position.
-    NoPosition,
-    /// Counts equal at one position, but the content asked for was not
-    /// compared.
-    ContentLeftOut,
-    /// A difference at one position that no second snapshot set confirmed
-    /// or cleared in time.
-    DifferedOnce,
-    /// Counted in key ranges, no difference in them, but they did not
-    /// cover the table in time.
-    Partial { compared: u64, estimated: u64 },
-}
-
-/// Whether the run may look at pending tables again after this round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Budget {
-    Left,
-    /// What is still pending after this round is unverified.
-    Spent,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
-    Match(How),
-    Drift {
-        counts: Counts,
-        how: How,
-        /// The replication position both counts were read at.
-        at: Option<GtidPos>,
-        /// The content compared there, when it differs (`--checksum`).
-        content: Option<ContentReading>,
-        /// A table counted in key ranges: the ranges that differed.
-        ranges: Vec<RangeDiff>,
-    },
-    /// Present on one side only (seen so in two listings).
-    Missing {
-        on: Role,
-    },
-    /// No verdict in time; the last counts seen, if the table was counted
-    /// on both sides at all.
-    Unverified {
-        last: Option<Counts>,
-        why: Unsettled,
-    },
-    Unreadable {
-        side: Role,
-        error: String,
-    },
-}
-
-/// How a run's pass over a big table ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PassEnd {
-    /// It covered the table (in this run, or the rest of an earlier run's
-    /// pass).
-    Complete,
-    /// It goes on past this key in a later run (`None`: where it was).
-    UnderWay(Option<Bound>),
-}
 
 /// How far the last pass over a table counted in key ranges went.
 #[derive(Debug, Clone)]
@@ -332,16 +270,7 @@ impl Comparison {
     /// says how far behind the rotation is.
     fn settle_ranges(&mut self, key: &Key, r: &RangesRead, round: &Round) -> bool {
         let pass = self.pass_for(key, r);
-        let first = r.differing.first();
-        let judgement = judge(&Evidence {
-            primary: first.map_or(pass.compared.primary, |d| d.primary),
-            replica: first.map_or(pass.compared.replica, |d| d.replica),
-            same_point: first.is_some() || r.all_placed,
-            positioned: round.positioned,
-            content_differs: first.is_some_and(|d| d.content_differs),
-            differed_before: self.suspected.contains(key),
-            whole: pass.whole && pass.from_start && r.whole,
-        });
+        let judgement = judge(&self.range_evidence(key, r, &pass, round.positioned));
         let under_way = round.coverage == Coverage::Rotation
             && round.positioned
             && r.look == Look::First
@@ -351,25 +280,7 @@ impl Comparison {
                 self.complete_pass(key, r);
                 Verdict::Match(how)
             }
-            Judgement::Drift(how) => {
-                if r.content.is_some() {
-                    self.content_checked.insert(key.clone());
-                }
-                Verdict::Drift {
-                    counts: pass.compared,
-                    how,
-                    at: None,
-                    content: None,
-                    ranges: r.differing.clone(),
-                }
-            }
-            Judgement::Suspect => {
-                self.suspected.insert(key.clone());
-                let ranges = r.differing.iter().map(|d| d.bounds.clone()).collect();
-                self.suspect_ranges.insert(key.clone(), ranges);
-                self.last.insert(key.clone(), pass.compared);
-                return false;
-            }
+            Judgement::Drift(how) => self.range_drift(key, r, &pass, how),
             Judgement::Pending if under_way => {
                 match r.whole {
                     true => self.complete_pass(key, r),
@@ -380,13 +291,8 @@ impl Comparison {
                 }
                 Verdict::Match(How::SamePoint)
             }
-            Judgement::Pending => {
-                // Every range equal again: the next look is a new pass.
-                if r.whole && r.differing.is_empty() {
-                    self.suspected.remove(key);
-                    self.suspect_ranges.remove(key);
-                }
-                self.last.insert(key.clone(), pass.compared);
+            Judgement::Suspect | Judgement::Pending => {
+                self.hold_ranges(key, r, &pass, judgement);
                 return false;
             }
         };
@@ -402,6 +308,50 @@ impl Comparison {
         };
         self.record(key, verdict, &seen);
         true
+    }
+
+    /// The evidence of ranges: the first range that differed at its
+    /// position, else all of them, whole when they cover the table in
+    /// this run.
+    fn range_evidence(&self, key: &Key, r: &RangesRead, pass: &Pass, positioned: bool) -> Evidence {
+        let first = r.differing.first();
+        Evidence {
+            primary: first.map_or(pass.compared.primary, |d| d.primary),
+            replica: first.map_or(pass.compared.replica, |d| d.replica),
+            same_point: first.is_some() || r.all_placed,
+            positioned,
+            content_differs: first.is_some_and(|d| d.content_differs),
+            differed_before: self.suspected.contains(key),
+            whole: pass.whole && pass.from_start && r.whole,
+        }
+    }
+
+    /// Drift in the ranges that differed again.
+    fn range_drift(&mut self, key: &Key, r: &RangesRead, pass: &Pass, how: How) -> Verdict {
+        if r.content.is_some() {
+            self.content_checked.insert(key.clone());
+        }
+        Verdict::Drift {
+            counts: pass.compared,
+            how,
+            at: None,
+            content: None,
+            ranges: r.differing.clone(),
+        }
+    }
+
+    /// No verdict yet: the ranges that differed wait for a look again;
+    /// when every range is equal again, the next look is a new pass.
+    fn hold_ranges(&mut self, key: &Key, r: &RangesRead, pass: &Pass, judgement: Judgement) {
+        if judgement == Judgement::Suspect {
+            self.suspected.insert(key.clone());
+            let ranges = r.differing.iter().map(|d| d.bounds.clone()).collect();
+            self.suspect_ranges.insert(key.clone(), ranges);
+        } else if r.whole && r.differing.is_empty() {
+            self.suspected.remove(key);
+            self.suspect_ranges.remove(key);
+        }
+        self.last.insert(key.clone(), pass.compared);
     }
 
     /// A pass covered the table: with content, its content was compared.
@@ -545,5 +495,7 @@ impl Comparison {
     }
 }
 
+#[cfg(test)]
+mod range_tests;
 #[cfg(test)]
 mod tests;

@@ -22,6 +22,7 @@ mod plugin;
 mod report;
 mod rowhash;
 mod server;
+mod verdict;
 
 pub use answer::{deliver, Answer};
 

@@ -267,7 +267,7 @@ impl KeyRange {
 }
 
 /// The quoted key columns of `shape`.
-fn key_columns(shape: &Shape) -> Vec<String> {
+pub(crate) fn key_columns(shape: &Shape) -> Vec<String> {
     let key = shape.key.as_deref().unwrap_or_default();
     key.iter().map(|&i| quote(&shape.columns[i].name)).collect()
 }
@@ -291,25 +291,6 @@ pub(crate) fn next_bound_sql(
         t = table_name(db, table),
         w = range.filter(shape),
         o = rows.max(1) - 1
-    )
-}
-
-/// The rows of one key range, counted.
-pub(crate) fn count_range_sql(db: &str, table: &str, shape: &Shape, range: &KeyRange) -> String {
-    format!(
-        "SELECT COUNT(*) FROM {}{}",
-        table_name(db, table),
-        range.filter(shape)
-    )
-}
-
-/// The key values of one key range, in key order.
-pub(crate) fn range_keys_sql(db: &str, table: &str, shape: &Shape, range: &KeyRange) -> String {
-    let cols = key_columns(shape).join(", ");
-    format!(
-        "SELECT {cols} FROM {}{} ORDER BY {cols}",
-        table_name(db, table),
-        range.filter(shape)
     )
 }
 

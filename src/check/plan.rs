@@ -2,9 +2,8 @@
 //! each is to be read (counted, and with `--checksum` hashed).
 
 use super::cursor::RangeJob;
-use super::range_plan::{RangePlan, Want};
 use super::servers::Dropouts;
-use crate::model::{Key, Listing, Look, ReplicaId};
+use crate::model::{Key, Listing, Look, ReplicaId, TableInfo};
 use crate::outcome::ReplicaOutcome;
 use crate::rowhash::Shape;
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,6 +41,25 @@ pub(super) struct ContentJob {
 }
 
 impl Table {
+    /// `key` as the primary lists it, its content compared when `content`.
+    fn new(key: &Key, p: &TableInfo, content: bool) -> Table {
+        let job = |shape| ContentJob {
+            shape,
+            trusted: Vec::new(),
+            look: Look::First,
+            left_out: Vec::new(),
+        };
+        Table {
+            key: key.clone(),
+            transactional: p.transactional,
+            estimated_rows: p.estimated_rows,
+            shape: p.shape.clone(),
+            wanted_by: Vec::new(),
+            content: p.shape.clone().filter(|_| content).map(job),
+            ranges: None,
+        }
+    }
+
     /// The replicas of `aligned` that want the table.
     pub(super) fn wanted_among(&self, aligned: &[ReplicaId]) -> Vec<ReplicaId> {
         let wanted = |j: &ReplicaId| self.wanted_by.contains(j);
@@ -143,11 +161,8 @@ pub(super) fn to_count(
     dropouts: &Dropouts,
     // With content: the replicas of the primary's version.
     content: Option<&[ReplicaId]>,
-    ranges: &RangePlan,
 ) -> Vec<Table> {
     let mut tables: BTreeMap<&Key, Table> = BTreeMap::new();
-    // Per big table: what each replica that wants it wants of its ranges.
-    let mut wants: BTreeMap<&Key, Vec<Want>> = BTreeMap::new();
     for (&j, replica) in listings.iter().filter(|(j, _)| !dropouts.is_out(**j)) {
         let t = &tracked[j.index()];
         let want: Box<dyn Iterator<Item = &Key>> = match &t.pending {
@@ -158,29 +173,12 @@ pub(super) fn to_count(
             let (Some(p), Some(r)) = (primary.get(key), replica.get(key)) else {
                 continue;
             };
-            let table =
-                tables.entry(key).or_insert_with(|| Table {
-                    key: key.clone(),
-                    transactional: p.transactional,
-                    estimated_rows: p.estimated_rows,
-                    shape: p.shape.clone(),
-                    wanted_by: Vec::new(),
-                    content: p.shape.clone().filter(|_| content.is_some()).map(|shape| {
-                        ContentJob {
-                            shape,
-                            trusted: Vec::new(),
-                            look: Look::First,
-                            left_out: Vec::new(),
-                        }
-                    }),
-                    ranges: None,
-                });
+            let table = tables
+                .entry(key)
+                .or_insert_with(|| Table::new(key, p, content.is_some()));
             // Snapshots cover a table only where every side has it so.
             table.transactional &= r.transactional;
             table.wanted_by.push(j);
-            if let Some(want) = ranges.want(j, key, p.shape.as_deref(), &t.found.comparison) {
-                wants.entry(key).or_default().push(want);
-            }
             if let Some(job) = &mut table.content {
                 let same_version = content.is_some_and(|same| same.contains(&j));
                 job.wanted_by(j, r.shape.as_deref(), same_version);
@@ -189,10 +187,6 @@ pub(super) fn to_count(
                 }
             }
         }
-    }
-    for (key, table) in tables.iter_mut() {
-        let wants = wants.remove(key).unwrap_or_default();
-        table.ranges = ranges.job(table, wants);
     }
     let mut out: Vec<Table> = tables.into_values().collect();
     out.sort_by(|a, b| {

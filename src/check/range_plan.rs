@@ -4,7 +4,7 @@
 
 use super::cursor::RangeJob;
 use super::passes::{load_key, PassEntry};
-use super::plan::Table;
+use super::plan::{Table, Tracked};
 use crate::compare::Comparison;
 use crate::model::{Key, ReplicaId};
 use crate::rowhash::{Bound, KeyRange, Shape};
@@ -24,7 +24,7 @@ pub(super) struct RangePlan<'a> {
 
 /// What one replica wants of a table with a key.
 #[derive(Debug, PartialEq)]
-pub(super) enum Want {
+enum Want {
     /// These ranges looked at again.
     Again(Vec<KeyRange>),
     /// A pass from past this key (from the first key when `None`).
@@ -32,10 +32,22 @@ pub(super) enum Want {
 }
 
 impl RangePlan<'_> {
+    /// How `table` is counted in key ranges this round, if it is, from
+    /// what each replica that wants it wants of it.
+    pub(super) fn plan(&self, table: &Table, tracked: &[Tracked]) -> Option<RangeJob> {
+        let shape = table.shape.as_deref();
+        let wants: Vec<Want> = table
+            .wanted_by
+            .iter()
+            .filter_map(|&j| self.want(j, &table.key, shape, &tracked[j.index()].found.comparison))
+            .collect();
+        self.job(table, wants)
+    }
+
     /// What replica `j` wants of `key` (of definition `shape`): the ranges
     /// that differed, when it suspects some; else a pass, from where the
     /// state file says the last stopped. `None` for a table without a key.
-    pub(super) fn want(
+    fn want(
         &self,
         j: ReplicaId,
         key: &Key,
@@ -66,7 +78,7 @@ impl RangePlan<'_> {
     /// replica that wants the table has some; else a pass of a big
     /// transactional table, resumed where all those replicas' last passes
     /// stopped (from the start when they stopped at different keys).
-    pub(super) fn job(&self, table: &Table, wants: Vec<Want>) -> Option<RangeJob> {
+    fn job(&self, table: &Table, wants: Vec<Want>) -> Option<RangeJob> {
         // With content, the ranges hash the columns on both sides.
         let content = table.content.as_ref();
         let shape = match content {

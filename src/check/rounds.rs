@@ -62,7 +62,10 @@ pub(super) fn read_round(
         rows: ctx.cfg.chunk_rows,
         carried: &run.carried,
     };
-    let mut tables = to_count(&run.primary, &listings, tracked, dropouts, content, &ranges);
+    let mut tables = to_count(&run.primary, &listings, tracked, dropouts, content);
+    for table in &mut tables {
+        table.ranges = ranges.plan(table, tracked);
+    }
     if !run.rotation.is_empty() {
         // Stable: among tables verified at the same time, biggest first.
         tables.sort_by_key(|t| run.rotation.get(&t.key).copied().unwrap_or(0));

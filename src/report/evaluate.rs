@@ -2,11 +2,11 @@
 //! whatever the rendering.
 
 use crate::cli::DefinitionDrift;
-use crate::compare::Verdict;
 use crate::config::Thresholds;
 use crate::model::{Difference, Role, Severity};
 use crate::outcome::ReplicaOutcome;
 use crate::plugin::{Range, State};
+use crate::verdict::Verdict;
 
 /// Counts of verdicts, from which the state and the figures come.
 #[derive(Debug, Default)]
@@ -142,10 +142,11 @@ pub(super) fn nothing_compared(f: &Tally) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::{Comparison, Unsettled};
+    use crate::compare::Comparison;
     use crate::consistency::How;
     use crate::model::{Counts, Key};
     use crate::plugin::Range;
+    use crate::verdict::Unsettled;
 
     /// A replica's outcome of tables `t0`, `t1`... with these verdicts.
     fn outcome(verdicts: Vec<Verdict>) -> ReplicaOutcome {

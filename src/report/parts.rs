@@ -7,13 +7,13 @@ use super::wording::{
     configuration, core_summary, definition_words, finding, how_reached, matches, positions,
     progress, rotation_words, Confirmed, KeyWords,
 };
-use crate::compare::Verdict;
 use crate::config::{Config, Server, Verbosity};
 use crate::consistency::Placement;
 use crate::model::{Forensic, RangeDiff};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::plugin::{Failure, Perfdata, State};
 use crate::rowhash::ContentReading;
+use crate::verdict::Verdict;
 use serde::Serialize;
 
 /// One finding: a table (or a database) that does not match.

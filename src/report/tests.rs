@@ -4,9 +4,9 @@ use super::parts::Report;
 use super::wording::{finding, signed, KeyWords};
 use super::{number, render};
 use crate::cli::OutputFormat;
-use crate::compare::{Unsettled, Verdict};
 use crate::model::{Counts, Key};
 use crate::plugin::State;
+use crate::verdict::{Unsettled, Verdict};
 
 #[test]
 fn signed_differences() {

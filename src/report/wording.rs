@@ -1,12 +1,12 @@
 //! The words of a report: findings, summaries, how verdicts were reached.
 
 use super::evaluate::{nothing_compared, Tally};
-use crate::compare::{PassEnd, Unsettled, Verdict};
 use crate::config::{Config, Verbosity};
 use crate::consistency::How;
 use crate::model::{Counts, Difference, Forensic, Key, RangeDiff};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::rowhash::ContentReading;
+use crate::verdict::{PassEnd, Unsettled, Verdict};
 
 /// How a finding names the differing key values it located.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,46 +111,49 @@ pub(super) fn finding(key: &Key, v: &Verdict, positioned: bool, keys: KeyWords) 
             format!("{key}: {rows}{}{content}, {at}", ranges_words(ranges))
         }
         Verdict::Missing { on } => format!("{key}: missing on the {}", on.name()),
-        Verdict::Unverified {
-            why:
-                Unsettled::Partial {
-                    compared,
-                    estimated,
-                },
-            ..
-        } => format!(
-            "{key}: unverified: {} of about {} rows compared at one replication position in \
-             time, no drift in them",
-            rows_words(*compared),
-            rows_words(*estimated)
-        ),
-        Verdict::Unverified { last, why } => {
-            let why = match (why, positioned) {
-                (Unsettled::ContentLeftOut, true) => {
-                    "counts equal at one replication position, content not compared in time"
-                }
-                (Unsettled::ContentLeftOut, false) => {
-                    "content not compared: no comparable replication positions"
-                }
-                (Unsettled::DifferedOnce, _) => {
-                    "differed at one replication position, not seen again in time"
-                }
-                (Unsettled::NoPosition, true) => "not counted at one replication position in time",
-                (Unsettled::NoPosition, false) => "read without comparable replication positions",
-                (Unsettled::Partial { .. }, _) => "counted in part",
-            };
-            let last = last.map_or_else(String::new, |c| {
-                format!(
-                    " (last counts: primary {}, replica {})",
-                    c.primary, c.replica
-                )
-            });
-            format!("{key}: unverified: {why}{last}")
-        }
+        Verdict::Unverified { last, why } => unverified_words(key, *last, *why, positioned),
         Verdict::Unreadable { side, error } => {
             format!("{key}: cannot count on the {}: {error}", side.name())
         }
     })
+}
+
+/// An unverified table, and why.
+fn unverified_words(key: &Key, last: Option<Counts>, why: Unsettled, positioned: bool) -> String {
+    let why = match (why, positioned) {
+        (
+            Unsettled::Partial {
+                compared,
+                estimated,
+            },
+            _,
+        ) => {
+            return format!(
+                "{key}: unverified: {} of about {} rows compared at one replication position in \
+                 time, no drift in them",
+                rows_words(compared),
+                rows_words(estimated)
+            )
+        }
+        (Unsettled::ContentLeftOut, true) => {
+            "counts equal at one replication position, content not compared in time"
+        }
+        (Unsettled::ContentLeftOut, false) => {
+            "content not compared: no comparable replication positions"
+        }
+        (Unsettled::DifferedOnce, _) => {
+            "differed at one replication position, not seen again in time"
+        }
+        (Unsettled::NoPosition, true) => "not counted at one replication position in time",
+        (Unsettled::NoPosition, false) => "read without comparable replication positions",
+    };
+    let last = last.map_or_else(String::new, |c| {
+        format!(
+            " (last counts: primary {}, replica {})",
+            c.primary, c.replica
+        )
+    });
+    format!("{key}: unverified: {why}{last}")
 }
 
 pub(super) fn positions(found: &ReplicaOutcome, positioned: bool) -> String {

@@ -5,7 +5,7 @@ use super::hashes::{bytes_of, TableResult};
 use super::session::{Result, Session};
 use crate::model::{Key, RangeSig};
 use crate::rowhash::{
-    count_range_sql, next_bound_sql, range_keys_sql, Bound, Digest, KeyRange, RowHashes, Shape,
+    key_columns, next_bound_sql, table_name, Bound, Digest, KeyRange, RowHashes, Shape,
 };
 use mysql::prelude::Queryable;
 
@@ -99,5 +99,56 @@ impl Session {
             key,
             got.map(|rows| Ok(rows.into_iter().map(bytes_of).collect())),
         )
+    }
+}
+
+/// The rows of one key range, counted.
+fn count_range_sql(db: &str, table: &str, shape: &Shape, range: &KeyRange) -> String {
+    format!(
+        "SELECT COUNT(*) FROM {}{}",
+        table_name(db, table),
+        range.filter(shape)
+    )
+}
+
+/// The key values of one key range, in key order.
+fn range_keys_sql(db: &str, table: &str, shape: &Shape, range: &KeyRange) -> String {
+    let cols = key_columns(shape).join(", ");
+    format!(
+        "SELECT {cols} FROM {}{} ORDER BY {cols}",
+        table_name(db, table),
+        range.filter(shape)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rowhash::Column;
+
+    #[test]
+    fn a_range_is_counted_and_listed_by_its_predicate() {
+        let shape = Shape {
+            columns: vec![Column {
+                name: "a".into(),
+                data_type: "int".into(),
+                collation: None,
+            }],
+            key: Some(vec![0]),
+            signature: String::new(),
+        };
+        let bound = |k: &str| Bound::new(&shape, &[k.as_bytes().to_vec()]);
+        let range = KeyRange {
+            after: Some(bound("7")),
+            upto: Some(bound("9")),
+        };
+        assert_eq!(
+            count_range_sql("d", "t", &shape, &range),
+            "SELECT COUNT(*) FROM `d`.`t` WHERE `a` > 7 AND NOT (`a` > 9)"
+        );
+        assert_eq!(
+            range_keys_sql("d", "t", &shape, &range),
+            "SELECT `a` FROM `d`.`t` WHERE `a` > 7 AND NOT (`a` > 9) ORDER BY `a`"
+        );
     }
 }

@@ -1,0 +1,70 @@
+//! What a comparison concludes of a table: its verdict, why it has none
+//! yet, and how a pass over a big table ended. Pure types, shared by
+//! `compare`, which reaches them, and `report`, which words them.
+
+use crate::consistency::{GtidPos, How};
+use crate::model::{Counts, RangeDiff, Role};
+use crate::rowhash::{Bound, ContentReading};
+
+/// Why a table is unverified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsettled {
+    /// No pair of readings at one replication position.
+    NoPosition,
+    /// Counts equal at one position, but the content asked for was not
+    /// compared.
+    ContentLeftOut,
+    /// A difference at one position that no second snapshot set confirmed
+    /// or cleared in time.
+    DifferedOnce,
+    /// Counted in key ranges, no difference in them, but they did not
+    /// cover the table in time.
+    Partial { compared: u64, estimated: u64 },
+}
+
+/// Whether the run may look at pending tables again after this round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    Left,
+    /// What is still pending after this round is unverified.
+    Spent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Match(How),
+    Drift {
+        counts: Counts,
+        how: How,
+        /// The replication position both counts were read at.
+        at: Option<GtidPos>,
+        /// The content compared there, when it differs (`--checksum`).
+        content: Option<ContentReading>,
+        /// A table counted in key ranges: the ranges that differed.
+        ranges: Vec<RangeDiff>,
+    },
+    /// Present on one side only (seen so in two listings).
+    Missing {
+        on: Role,
+    },
+    /// No verdict in time; the last counts seen, if the table was counted
+    /// on both sides at all.
+    Unverified {
+        last: Option<Counts>,
+        why: Unsettled,
+    },
+    Unreadable {
+        side: Role,
+        error: String,
+    },
+}
+
+/// How a run's pass over a big table ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PassEnd {
+    /// It covered the table (in this run, or the rest of an earlier run's
+    /// pass).
+    Complete,
+    /// It goes on past this key in a later run (`None`: where it was).
+    UnderWay(Option<Bound>),
+}
