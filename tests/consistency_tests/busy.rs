@@ -200,7 +200,7 @@ fn busy_tables_verdicts() {
 #[test]
 fn busy_tables_content_verdicts() {
     let _g = exclusive();
-    let (p, db, writers) = busy_shop("busy_content");
+    let (p, db, writers) = busy_shop("content_busy");
     let healthy = runs_with(&p, 20, &["--checksum"]);
     assert_no_false_alarm("healthy pair, busy traffic, --checksum", &healthy);
     on_replica_only(&[&format!(
@@ -245,7 +245,7 @@ fn busy_tables_across_three_replicas() {
         return;
     }
     let _g = exclusive();
-    let (p, db, writers) = busy_shop("busy3");
+    let (p, db, writers) = busy_shop("three_busy");
     let set = |n| -> Vec<Run> {
         (0..n)
             .map(|_| {

@@ -424,7 +424,7 @@ fn definition_drift_is_named() {
 #[test]
 fn definitions_that_break_replication_are_critical() {
     let _g = shared();
-    let (p, db) = defined_alike("defs_break");
+    let (p, db) = defined_alike("brkdefs");
     on_replica_only(&[
         &format!("ALTER TABLE `{db}`.moved MODIFY v INT FIRST"),
         &format!("ALTER TABLE `{db}`.latin MODIFY s VARCHAR(8) CHARACTER SET latin1"),
