@@ -180,18 +180,22 @@ impl Comparison {
         if let Some(ranges) = &reading.ranges {
             return self.settle_ranges(key, ranges, round);
         }
-        let content = match &reading.content {
-            ContentRead::Read(Err(e)) => {
+        let read = match &reading.content {
+            ContentRead::Read(read) => Some(read.as_ref()),
+            _ => None,
+        };
+        let content = match (read, &reading.content) {
+            (Some(Err(e)), _) => {
                 return self.unreadable(key, e.side, &format!("checksum: {}", e.message));
             }
-            ContentRead::Read(Ok(c)) => Some(c),
+            (Some(Ok(c)), _) => Some(c),
             // Content seen before and not read now: counts alone decide
             // nothing.
             _ if self.had_content.contains(key) => {
                 self.last.insert(key.clone(), counts);
                 return false;
             }
-            ContentRead::LeftOut | ContentRead::NotAsked | ContentRead::NotCovered => None,
+            _ => None,
         };
         let wanted =
             reading.content == ContentRead::LeftOut && round.coverage == Coverage::EveryRun;
@@ -200,7 +204,7 @@ impl Comparison {
         }
         let seen = Seen {
             counts,
-            at: reading.at.as_ref(),
+            at: reading.at.as_deref(),
             content,
             content_wanted: wanted,
             counts_only: reading.content == ContentRead::NotCovered,
@@ -246,7 +250,7 @@ impl Comparison {
                 counts,
                 how,
                 at: at.cloned(),
-                content: content.filter(|c| !c.same).cloned(),
+                content: content.filter(|c| !c.same).cloned().map(Box::new),
                 ranges: Vec::new(),
             },
             Judgement::Pending | Judgement::Suspect => {

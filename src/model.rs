@@ -249,8 +249,9 @@ pub struct Reading {
     pub primary: Result<u64, String>,
     pub replica: Result<u64, String>,
     /// The replication position both sides were read at, when it was one
-    /// and the same (`None`: different or unknown positions).
-    pub at: Option<GtidPos>,
+    /// and the same (`None`: different or unknown positions); shared by
+    /// the readings of one pair of snapshots.
+    pub at: Option<Arc<GtidPos>>,
     /// The content compared in the same snapshots (`--checksum`).
     pub content: ContentRead,
     /// A big table counted in key ranges, each range at a position of its
@@ -358,8 +359,9 @@ pub enum ContentRead {
     /// Asked for, but snapshots do not cover the table (MyISAM, Aria,
     /// MEMORY): its counts alone are compared.
     NotCovered,
-    /// Compared, or why it could not be read.
-    Read(Result<ContentReading, SideError>),
+    /// Compared, or why it could not be read. Boxed: every reading pays
+    /// for the field's size, and most carry no content.
+    Read(Box<Result<ContentReading, SideError>>),
 }
 
 /// Whether content left out of a run leaves its table without a verdict.

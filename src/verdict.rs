@@ -38,8 +38,9 @@ pub enum Verdict {
         how: How,
         /// The replication position both counts were read at.
         at: Option<GtidPos>,
-        /// The content compared there, when it differs (`--checksum`).
-        content: Option<ContentReading>,
+        /// The content compared there, when it differs (`--checksum`);
+        /// boxed, as every verdict pays for the largest one's size.
+        content: Option<Box<ContentReading>>,
         /// A table counted in key ranges: the ranges that differed.
         ranges: Vec<RangeDiff>,
     },

@@ -21,8 +21,9 @@ pub(super) struct Table {
     pub(super) wanted_by: Vec<ReplicaId>,
     /// Its content is compared too (`--checksum`, transactional tables).
     pub(super) content: Option<ContentJob>,
-    /// Counted in key ranges (a big table with a key, counts only).
-    pub(super) ranges: Option<RangeJob>,
+    /// Counted in key ranges (a big table with a key). Boxed: the
+    /// many tables counted whole pay only for a pointer.
+    pub(super) ranges: Option<Box<RangeJob>>,
 }
 
 /// What a table's content comparison needs.

@@ -8,6 +8,7 @@ use crate::model::{
 };
 use crate::rowhash::{Bound, ContentReading, KeyRange, Shape};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What one round read for one replica.
 #[derive(Default)]
@@ -65,8 +66,18 @@ pub(super) struct Readings {
 
 impl Readings {
     pub(super) fn new(replicas: usize) -> Readings {
+        Readings::for_tables(replicas, 0)
+    }
+
+    /// Room for `tables` readings per replica from the start: a map that
+    /// grows holds its old table and its new one at once.
+    pub(super) fn for_tables(replicas: usize, tables: usize) -> Readings {
+        let reads = || ReplicaReads {
+            readings: HashMap::with_capacity(tables),
+            ..ReplicaReads::default()
+        };
         Readings {
-            by_replica: (0..replicas).map(|_| ReplicaReads::default()).collect(),
+            by_replica: (0..replicas).map(|_| reads()).collect(),
         }
     }
 
@@ -86,6 +97,8 @@ impl Readings {
         let on_primary: HashMap<&Key, &std::result::Result<u64, String>> =
             primary.iter().map(|c| (&c.key, &c.rows)).collect();
         let mine = &mut self.by_replica[replica.index()];
+        // One position for the whole batch, shared by its readings.
+        let shared = at.map(|a| Arc::new(a.clone()));
         for c in counts {
             let Some(rows) = on_primary.get(&c.key) else {
                 continue;
@@ -93,7 +106,7 @@ impl Readings {
             let reading = Reading {
                 primary: (*rows).clone(),
                 replica: c.rows,
-                at: at.cloned(),
+                at: shared.clone(),
                 content: ContentRead::NotAsked,
                 ranges: None,
             };
@@ -108,7 +121,7 @@ impl Readings {
     pub(super) fn add_content(&mut self, key: &Key, found: Vec<ReplicaContent>) {
         for ReplicaContent { replica, reading } in found {
             if let Some(r) = self.by_replica[replica.index()].readings.get_mut(key) {
-                r.content = ContentRead::Read(reading);
+                r.content = ContentRead::Read(Box::new(reading));
             }
         }
     }

@@ -64,14 +64,17 @@ pub(super) fn read_round(
     };
     let mut tables = to_count(&run.primary, &listings, tracked, dropouts, content);
     for table in &mut tables {
-        table.ranges = ranges.plan(table, tracked);
+        table.ranges = ranges.plan(table, tracked).map(Box::new);
     }
     if !run.rotation.is_empty() {
         // Stable: among tables verified at the same time, biggest first.
         tables.sort_by_key(|t| run.rotation.get(&t.key).copied().unwrap_or(0));
     }
-    let (tx, non_tx): (Vec<Table>, Vec<Table>) = tables.into_iter().partition(|t| t.transactional);
-    let mut readings = Readings::new(ctx.cfg.replicas.len());
+    // The transactional tables stay where they are (no second vector of
+    // them all); the few others are taken out.
+    let non_tx: Vec<Table> = tables.extract_if(.., |t| !t.transactional).collect();
+    let tx = tables;
+    let mut readings = Readings::for_tables(ctx.cfg.replicas.len(), tx.len() + non_tx.len());
     read_unsnapshotted(ctx, &mut lanes[0], &non_tx, run, &mut readings, dropouts)?;
     read_in_lanes(ctx, lanes, &tx, run, &mut readings, dropouts)?;
     let mut rounds = per_replica(ctx, run, listings, readings, dropouts);

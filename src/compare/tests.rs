@@ -26,7 +26,7 @@ pub(super) fn round(tables: &[(&str, &str, u64, u64)], at: Option<&str>) -> Roun
             let reading = Reading {
                 primary: Ok(*p),
                 replica: Ok(*r),
-                at: at.map(|a| GtidPos::parse(a).unwrap()),
+                at: at.map(|a| Arc::new(GtidPos::parse(a).unwrap())),
                 content: ContentRead::NotAsked,
                 ranges: None,
             };
@@ -230,7 +230,7 @@ fn drift_is_seen_twice() {
 /// to `keys` when it differs.
 fn with_content(mut r: Round, same: bool, keys: &[&str]) -> Round {
     for reading in r.readings.values_mut() {
-        reading.content = ContentRead::Read(Ok(ContentReading {
+        reading.content = ContentRead::Read(Box::new(Ok(ContentReading {
             method: crate::rowhash::Method::KeyRanges,
             same,
             located: (!same).then(|| crate::rowhash::Located {
@@ -239,7 +239,7 @@ fn with_content(mut r: Round, same: bool, keys: &[&str]) -> Round {
                 ..Default::default()
             }),
             left_out: Vec::new(),
-        }));
+        })));
     }
     r
 }
@@ -306,10 +306,11 @@ fn one_differing_content_look_is_no_drift() {
 #[test]
 fn unreadable_content_names_the_side() {
     let mut r = round(&[("a", "t", 1, 1)], Some("0-1-1"));
-    r.readings.get_mut(&key("a", "t")).unwrap().content = ContentRead::Read(Err(SideError {
-        side: Role::Replica,
-        message: "Lock wait timeout".into(),
-    }));
+    r.readings.get_mut(&key("a", "t")).unwrap().content =
+        ContentRead::Read(Box::new(Err(SideError {
+            side: Role::Replica,
+            message: "Lock wait timeout".into(),
+        })));
     let mut c = Comparison::default();
     c.round(&keys(&r), &r, Look::First, Budget::Left);
     assert!(matches!(&c.verdicts[&key("a", "t")],

@@ -231,7 +231,7 @@ fn findings(found: &ReplicaOutcome, positioned: bool, keys: KeyWords) -> Vec<Fin
         let (content, ranges) = match v {
             Verdict::Drift {
                 content, ranges, ..
-            } => (content.clone(), ranges.clone()),
+            } => (content.as_deref().cloned(), ranges.clone()),
             _ => (None, Vec::new()),
         };
         Some(Finding {
