@@ -118,6 +118,11 @@ start_instance() {
     return
   fi
   mkdir -p "$d"
+  # replica2 keeps no binary log, as many replicas do: MariaDB's version
+  # then lacks the "-log" that the primary's has.
+  local binlog="log-bin=$d/data/binlog
+log-slave-updates=ON"
+  [[ $name == replica2 ]] && binlog=""
   cat >"$d/my.cnf" <<EOF
 [mariadbd]
 datadir=$d/data
@@ -127,8 +132,7 @@ log-error=$d/error.log
 bind-address=127.0.0.1
 port=$port
 server-id=$server_id
-log-bin=$d/data/binlog
-log-slave-updates=ON
+$binlog
 binlog-format=MIXED
 gtid-strict-mode=ON
 skip-name-resolve

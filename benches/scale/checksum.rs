@@ -9,53 +9,61 @@ use std::process::Command;
 /// tables of 10,000 rows of the 11k shape (its first two databases, 10 M
 /// rows per server). Full coverage each: the plugin's answer must say
 /// every table's content was compared. Rows read per second on each
-/// server from its `Handler_read_*` counters over the plugin's run.
+/// server from its `Handler_read_*` counters over the plugin's run. The
+/// same `--checksum` against the second replica, which keeps no binary
+/// log ("unlogged": its version lacks the primary's "-log").
 pub(crate) fn checksum_bench(pair: &Pair) {
     let shape = Shape::parse("11k");
-    seed(pair, &[pair.primary, pair.replica], &shape);
+    // The second replica keeps no binary log (tests/servers.sh): the
+    // fast path between a primary that logs and a replica that does not.
+    let unlogged = pair.more[0];
+    seed(pair, &[pair.primary, pair.replica, unlogged], &shape);
     let dbs = format!("{0}_000,{0}_001", shape.name);
     let only = format!("^{}_00[01]$", shape.name);
     let pt = || pt_table_checksum(pair, &dbs);
-    let ours = |method: &str| {
+    let ours_on = |replica: u16, method: &str| {
         let args = [method, "--include-db", &only];
-        let before = [rows_read(pair, pair.primary), rows_read(pair, pair.replica)];
-        let (t, (line, rss)) = time(|| plugin_with(PLUGIN, pair, &[pair.replica], &args));
+        let before = [rows_read(pair, pair.primary), rows_read(pair, replica)];
+        let (t, (line, rss)) = time(|| plugin_with(PLUGIN, pair, &[replica], &args));
         assert!(
             line.contains("content_coverage=100%"),
             "not full coverage: {line}"
         );
-        let after = [rows_read(pair, pair.primary), rows_read(pair, pair.replica)];
+        let after = [rows_read(pair, pair.primary), rows_read(pair, replica)];
         let rate = |i: usize| (after[i] - before[i]) as f64 / t.as_secs_f64();
         (t, rss, [rate(0), rate(1)])
     };
+    let ours = |method: &str| ours_on(pair.replica, method);
     // Warm both servers' caches once, as a nightly check finds them.
     pt();
     ours("--checksum");
-    let (mut pts, mut fast, mut strong, mut rss) = (vec![], vec![], vec![], 0);
-    let mut rates = [[0.0; 2]; 2];
+    let variants = [
+        ("--checksum", pair.replica, "--checksum"),
+        ("--checksum=strong", pair.replica, "--checksum=strong"),
+        ("--checksum, unlogged", unlogged, "--checksum"),
+    ];
+    let (mut pts, mut rss) = (vec![], 0);
+    let mut times: Vec<Vec<std::time::Duration>> = vec![vec![]; variants.len()];
+    let mut rates = vec![[0.0; 2]; variants.len()];
     for _ in 0..REPEAT {
         pts.push(time(pt).0);
-        let (t, r, rate) = ours("--checksum");
-        fast.push(t);
-        rss = rss.max(r);
-        rates[0] = rate;
-        let (t, r, rate) = ours("--checksum=strong");
-        strong.push(t);
-        rss = rss.max(r);
-        rates[1] = rate;
+        for (i, (_, replica, method)) in variants.iter().enumerate() {
+            let (t, r, rate) = ours_on(*replica, method);
+            times[i].push(t);
+            rss = rss.max(r);
+            rates[i] = rate;
+        }
     }
-    let (pts, fast, strong) = (median(pts), median(fast), median(strong));
+    let pts = median(pts);
     println!("1,000 tables, 10,000,000 rows per server (medians of {REPEAT}, interleaved):");
     println!(
         "  pt-table-checksum:            {:>8.3}s",
         pts.as_secs_f64()
     );
-    for (name, t, rate) in [
-        ("--checksum", fast, rates[0]),
-        ("--checksum=strong", strong, rates[1]),
-    ] {
+    for ((name, _, _), (t, rate)) in variants.iter().zip(times.into_iter().zip(rates)) {
+        let t = median(t);
         println!(
-            "  check_mysql_drift {name:<18} {:>8.3}s  {:.2} of pt-table-checksum's time; \
+            "  check_mysql_drift {name:<22} {:>8.3}s  {:.2} of pt-table-checksum's time; \
              rows read/s: primary {:.0}, replica {:.0}",
             t.as_secs_f64(),
             t.as_secs_f64() / pts.as_secs_f64(),

@@ -287,3 +287,29 @@ fn content_is_compared_over_the_common_columns() {
     assert_eq!(run.perf("definitions_differ"), "2", "{run}");
     assert_eq!(run.perf("unreadable"), "0", "{run}");
 }
+
+/// A primary with a binary log and a replica without one, the most common
+/// topology: MariaDB's versions then differ by "-log" alone, and the
+/// `CHECKSUM TABLE` fast path is still taken (counted by the replica's
+/// `Com_checksum`: once per table) and agrees on identical data (OK).
+#[test]
+fn a_replica_without_a_binary_log_takes_the_fast_path() {
+    if !require(Feature::ThreeReplicas) {
+        return;
+    }
+    let _g = exclusive();
+    let (p, _) = seeded("fastpath");
+    let version = |side| query_one::<String>(side, "SELECT @@version");
+    let (logs, plain) = (version(Side::Primary), version(Side::Replica2));
+    assert_eq!(logs, format!("{plain}-log"), "the test set has changed");
+    let checksums =
+        || query_one::<(String, u64)>(Side::Replica2, "SHOW GLOBAL STATUS LIKE 'Com_checksum'").1;
+    let before = checksums();
+    let run = check(&p)
+        .replicas(&[Side::Replica2])
+        .args(&["--checksum", "-vvv"])
+        .run();
+    run.assert_state(State::Ok);
+    assert_eq!(run.perf("content_coverage"), "100%", "{run}");
+    assert_eq!(checksums() - before, 3, "{run}");
+}
