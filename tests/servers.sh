@@ -10,7 +10,7 @@
 #   tests/servers.sh up | down | reset | status | env | certs | tuning
 #
 # Ports (127.0.0.1): primary $DRIFT_PRIMARY_PORT (13306), replica $DRIFT_REPLICA_PORT
-# (13307), replica2 $DRIFT_REPLICA2_PORT (13308, of the primary), chained
+# (13307), replica2 $DRIFT_REPLICA2_PORT (13308, of the primary, no binary log), chained
 # $DRIFT_CHAINED_PORT (13309, of the replica: primary -> replica -> chained), other
 # $DRIFT_OTHER_PORT (13310, a primary of its own).
 # Accounts: monitor/$DRIFT_MONITOR_PASSWORD (SELECT, SHOW DATABASES: the plugin's
