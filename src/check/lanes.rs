@@ -112,19 +112,26 @@ fn count_batches(
     readings: &mut Readings,
 ) -> Result<Held> {
     let ctx = on.ctx;
+    // A pair counts one statement at least, however long aligning it
+    // took: else a bound shorter than an alignment makes no progress.
+    let mut counted = false;
     loop {
-        if aligned.since.elapsed() >= ctx.cfg.max_snapshot_age {
+        if counted && aligned.since.elapsed() >= ctx.cfg.max_snapshot_age {
             return Ok(Held::Aged);
         }
         let batch = match on.queue.take() {
             None => return Ok(Held::Done),
             Some(Work::Ranges(table)) => match count_ranges(on, lane, table, aligned, readings)? {
                 Held::Aged => return Ok(Held::Aged),
-                Held::Done => continue,
+                Held::Done => {
+                    counted = true;
+                    continue;
+                }
                 Held::Idle => return Ok(Held::Done),
             },
             Some(Work::Batch(batch)) => batch,
         };
+        counted = true;
         let what = format!(
             "counting rows ({}, at {})",
             on.queue.progress(),

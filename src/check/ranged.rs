@@ -28,8 +28,9 @@ const LOCATE_STEPS: usize = 64;
 /// A first pass stops taking ranges at the content share of `-t`, so
 /// that a range that differed can be looked at again in time; a look
 /// again goes on until shortly before the end. A lane that starts on a
-/// table counts one range of it at least, so that a short `-t` still
-/// makes progress.
+/// table counts one range of it at least, so that a short `-t`, or a
+/// `--max-snapshot-age` shorter than aligning a pair, still makes
+/// progress.
 pub(super) fn count_ranges(
     on: &RoundShared,
     lane: &mut Lane,
@@ -48,7 +49,7 @@ pub(super) fn count_ranges(
     let until = ctx.looks_until(job.look);
     let what = format!("counting rows of {} by key ranges", table.key);
     for counted in 0u64.. {
-        if aligned.since.elapsed() >= ctx.cfg.max_snapshot_age {
+        if counted > 0 && aligned.since.elapsed() >= ctx.cfg.max_snapshot_age {
             return Ok(Held::Aged);
         }
         if counted > 0 && Instant::now() >= until {
