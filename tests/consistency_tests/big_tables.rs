@@ -235,19 +235,25 @@ fn unhex(h: &str) -> Vec<u8> {
         .collect()
 }
 
-/// A table too big for one run (a million rows in ranges of 1,000, -t
-/// 0.5) with `--state-file`: each run goes on where the last stopped and
-/// is OK, saying the pass is under way; a complete pass within 40 runs.
-/// Then a row deleted on the replica alone in the middle of the key range
-/// is found within one pass, located to its key value, and CRITICAL in
-/// every run after until it is repaired.
-#[test]
-fn a_pass_goes_on_across_runs_and_keeps_drift_critical() {
-    let _g = exclusive();
-    let (p, db) = big_table("big_resume", 1_000_000);
+/// Drift made on the replica alone, how it is repaired, and the words
+/// that name it.
+struct Drift<'a> {
+    make: &'a str,
+    repair: &'a str,
+    named: &'a str,
+}
+
+/// A table too big for one run (ranges of 1,000 rows, -t 0.5) with
+/// `--state-file` and `extra` arguments: each run goes on where the last
+/// stopped and is OK, saying the pass is under way; a complete pass within
+/// 40 runs. Then `drift`, in the middle of the key range, is found within
+/// one pass, located, and CRITICAL in every run after until it is
+/// repaired.
+fn pass_across_runs(name: &str, rows: u32, extra: &[&str], drift: &Drift) {
+    let (p, db) = big_table(name, rows);
     let state = Scratch::new("big-resume-state", "");
     std::fs::remove_file(state.path_str()).unwrap();
-    let args = [
+    let base = [
         "--chunk-rows",
         "1000",
         "-t",
@@ -255,20 +261,18 @@ fn a_pass_goes_on_across_runs_and_keeps_drift_critical() {
         "--state-file",
         state.path_str(),
     ];
+    let args = [&base[..], extra].concat();
     let first = until_pass_completes(&p, &args, 40);
     println!("a complete pass in {} runs", first.len());
     assert!(first.len() >= 2, "one run covered it all: {}", first[0]);
     for run in &first {
         run.assert_state(State::Ok);
     }
-    assert!(
-        first[0]
-            .first_line()
-            .contains("1 big table(s) in passes under way"),
-        "{}",
-        first[0]
-    );
-    on_replica_only(&[&format!("DELETE FROM `{db}`.big WHERE id = 500000")]);
+    let under_way = first[0]
+        .first_line()
+        .contains("1 big table(s) in passes under way");
+    assert!(under_way, "{}", first[0]);
+    on_replica_only(&[&drift.make.replace("{t}", &format!("`{db}`.big"))]);
     let mut runs = 0;
     let found = loop {
         runs += 1;
@@ -283,15 +287,40 @@ fn a_pass_goes_on_across_runs_and_keeps_drift_critical() {
     for _ in 0..3 {
         let run = check(&p).args(&args).run();
         run.assert_state(State::Critical);
-        assert!(
-            run.stdout.contains("id=500000 on the primary only"),
-            "{run}"
-        );
+        assert!(run.stdout.contains(drift.named), "{run}");
     }
-    on_replica_only(&[&format!(
-        "INSERT INTO `{db}`.big (id, k, v) VALUES (500000, 0, 500000)"
-    )]);
+    on_replica_only(&[&drift.repair.replace("{t}", &format!("`{db}`.big"))]);
     check(&p).args(&args).run().assert_state(State::Ok);
+}
+
+/// Counts: a million rows, a row deleted on the replica alone.
+#[test]
+fn a_pass_goes_on_across_runs_and_keeps_drift_critical() {
+    let _g = exclusive();
+    let drift = Drift {
+        make: "DELETE FROM {t} WHERE id = 500000",
+        repair: "INSERT INTO {t} (id, k, v) VALUES (500000, 0, 500000)",
+        named: "id=500000 on the primary only",
+    };
+    pass_across_runs("big_resume", 1_000_000, &[], &drift);
+}
+
+/// Content (`--checksum=strong`): 400,000 rows, an UPDATE on the replica
+/// alone (equal counts).
+#[test]
+fn a_content_pass_goes_on_across_runs_and_keeps_drift_critical() {
+    let _g = exclusive();
+    let drift = Drift {
+        make: "UPDATE {t} SET v = -1 WHERE id = 200000",
+        repair: "UPDATE {t} SET v = 200000 WHERE id = 200000",
+        named: "id=200000 differs",
+    };
+    pass_across_runs(
+        "big_resume_content",
+        400_000,
+        &["--checksum=strong"],
+        &drift,
+    );
 }
 
 /// `--checksum=strong` in ranges of 5,000 rows: each range's content is
