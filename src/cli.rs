@@ -152,8 +152,8 @@ pub struct Cli {
 
     /// Rows per key range: a table of more (estimated) rows with a primary key, or a unique key
     /// of NOT NULL columns, is counted a range at a time, each at one replication position,
-    /// 1000 and up [default: 1000000]
-    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1000..))]
+    /// 1000 to 1000000000 [default: 1000000]
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1000..=1_000_000_000))]
     pub chunk_rows: Option<u64>,
 
     /// Seconds before the plugin gives up with UNKNOWN, up to 86400 [default: 30]

@@ -248,3 +248,31 @@ fn option_file_rules_and_modes() {
         )
     );
 }
+
+/// Rows per key range out of their range, or not a number: one line,
+/// UNKNOWN, naming the range.
+#[test]
+fn chunk_rows_out_of_range_is_unknown() {
+    for value in ["5", "1000000001", "many"] {
+        let run = plugin()
+            .args(&[
+                "--master",
+                "a",
+                "--replica",
+                "b",
+                "-u",
+                "x",
+                "--chunk-rows",
+                value,
+            ])
+            .run();
+        run.assert_plugin_output();
+        run.assert_state(State::Unknown);
+        let says = format!("invalid arguments: invalid value '{value}' for '--chunk-rows <ROWS>'");
+        assert!(
+            run.first_line()
+                .starts_with(&format!("DRIFT UNKNOWN - {says}")),
+            "{run}"
+        );
+    }
+}
