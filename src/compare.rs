@@ -184,18 +184,18 @@ impl Comparison {
             ContentRead::Read(read) => Some(read.as_ref()),
             _ => None,
         };
-        let content = match (read, &reading.content) {
-            (Some(Err(e)), _) => {
+        let content = match read {
+            Some(Err(e)) => {
                 return self.unreadable(key, e.side, &format!("checksum: {}", e.message));
             }
-            (Some(Ok(c)), _) => Some(c),
+            Some(Ok(c)) => Some(c),
             // Content seen before and not read now: counts alone decide
             // nothing.
-            _ if self.had_content.contains(key) => {
+            None if self.had_content.contains(key) => {
                 self.last.insert(key.clone(), counts);
                 return false;
             }
-            _ => None,
+            None => None,
         };
         let wanted =
             reading.content == ContentRead::LeftOut && round.coverage == Coverage::EveryRun;

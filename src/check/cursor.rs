@@ -5,7 +5,7 @@
 
 use crate::model::Look;
 use crate::rowhash::{Bound, KeyRange, Shape};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Where the ranges come from.
@@ -50,7 +50,7 @@ pub(super) struct RangeJob {
     rows: u64,
     cursor: Mutex<Cursor>,
     /// Ranges handed out so far.
-    taken: Mutex<u64>,
+    taken: AtomicU64,
     /// No more ranges are handed out (time is up).
     closed: AtomicBool,
 }
@@ -91,7 +91,7 @@ impl RangeJob {
             content: None,
             rows,
             cursor: Mutex::new(cursor),
-            taken: Mutex::new(0),
+            taken: AtomicU64::new(0),
             closed: AtomicBool::new(false),
         }
     }
@@ -139,7 +139,7 @@ impl RangeJob {
 
     /// How many ranges were handed out.
     pub(super) fn taken(&self) -> u64 {
-        *self.taken.lock().unwrap_or_else(PoisonError::into_inner)
+        self.taken.load(Ordering::Relaxed)
     }
 
     /// The next range. A pass finds its end with `walk` (on the taking
@@ -186,7 +186,7 @@ impl RangeJob {
                 }
             },
         };
-        *self.taken.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.taken.fetch_add(1, Ordering::Relaxed);
         Ok(Take::Range(taken))
     }
 }

@@ -5,7 +5,7 @@
 use super::align::{align, plain_snapshots, Aligned};
 use super::batches::{batches, keys, wanted, wanting};
 use super::context::{all_at_once, both, staged, Ctx, Result, RunState};
-use super::forensics::{self, differing};
+use super::forensics;
 use super::hashing::compare_content;
 use super::plan::Table;
 use super::queue::{Held, LaneWork, Queue, RoundShared, Work};
@@ -155,8 +155,7 @@ fn count_batches(
         let p = p?;
         on.queue.counted(batch.len());
         for Done { replica, value } in counted {
-            let differing = differing(&p, &value);
-            readings.add(replica, &p, value, aligned.at.as_ref());
+            let differing = readings.add(replica, &p, value, aligned.at.as_ref());
             if !differing.is_empty() {
                 let kept = forensics::record(on, lane, replica, &differing, aligned)?;
                 readings.add_forensics(replica, kept);

@@ -28,6 +28,14 @@ pub(super) struct ReplicaContent {
     pub(super) reading: Result<ContentReading, SideError>,
 }
 
+/// A table whose counts differ at one position, with both counts.
+#[derive(Debug, PartialEq)]
+pub(super) struct Differing {
+    pub(super) key: Key,
+    pub(super) primary: u64,
+    pub(super) replica: u64,
+}
+
 /// Differing ranges kept per table and replica (the first decides).
 const DIFFERING_KEPT: usize = 16;
 
@@ -87,22 +95,33 @@ impl Readings {
 
     /// The counts of one batch: the primary's, and `replica`'s of the
     /// tables it wanted, at `at` when both were at that one position.
+    /// Returns the tables whose counts differ at `at`, for the record.
     pub(super) fn add(
         &mut self,
         replica: ReplicaId,
         primary: &[TableCount],
         counts: Vec<TableCount>,
         at: Option<&GtidPos>,
-    ) {
+    ) -> Vec<Differing> {
         let on_primary: HashMap<&Key, &std::result::Result<u64, String>> =
             primary.iter().map(|c| (&c.key, &c.rows)).collect();
         let mine = &mut self.by_replica[replica.index()];
         // One position for the whole batch, shared by its readings.
         let shared = at.map(|a| Arc::new(a.clone()));
+        let mut differing = Vec::new();
         for c in counts {
             let Some(rows) = on_primary.get(&c.key) else {
                 continue;
             };
+            if let (Ok(p), Ok(r), Some(_)) = (rows, &c.rows, at) {
+                if p != r {
+                    differing.push(Differing {
+                        key: c.key.clone(),
+                        primary: *p,
+                        replica: *r,
+                    });
+                }
+            }
             let reading = Reading {
                 primary: (*rows).clone(),
                 replica: c.rows,
@@ -115,6 +134,7 @@ impl Readings {
         if let Some(at) = at.filter(|at| !mine.positions.contains(at)) {
             mine.positions.push(at.clone());
         }
+        differing
     }
 
     /// The content of `key`, read in the snapshots its counts were.
@@ -321,5 +341,30 @@ mod tests {
         let one = r.take(r1);
         assert_eq!(one.readings[&key("b")].replica, Ok(20));
         assert!(one.positions.is_empty() && one.first_gap.is_none());
+    }
+
+    /// Only tables read on both sides, at one position, and different are
+    /// handed back for the record.
+    #[test]
+    fn only_tables_read_on_both_sides_and_different_are_recounted() {
+        let key = |n: &str| Key::table("d".into(), n);
+        let count =
+            |n: &str, rows: std::result::Result<u64, String>| TableCount { key: key(n), rows };
+        let at = GtidPos::parse("0-1-5").unwrap();
+        let [r0]: [ReplicaId; 1] = ReplicaId::all(1).collect::<Vec<_>>().try_into().unwrap();
+        let primary = [
+            count("a", Ok(10)),
+            count("b", Ok(5)),
+            count("c", Err("x".into())),
+        ];
+        let replica = || vec![count("a", Ok(11)), count("b", Ok(5)), count("c", Ok(3))];
+        let mut r = Readings::new(1);
+        let expected = Differing {
+            key: key("a"),
+            primary: 10,
+            replica: 11,
+        };
+        assert_eq!(r.add(r0, &primary, replica(), Some(&at)), [expected]);
+        assert_eq!(r.add(r0, &primary, replica(), None), []);
     }
 }

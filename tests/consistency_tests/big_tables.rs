@@ -37,48 +37,66 @@ fn big_table(name: &str, rows: u32) -> (String, String) {
     (p, db)
 }
 
-/// A pass in ranges of 5,000 rows: OK, every range compared at one
-/// position (`-vvv` says how many). One row deleted on the replica alone
-/// in the middle of the key range is CRITICAL, located to its key value in
-/// the text and in the JSON, in every run until it is repaired; then OK.
-#[test]
-fn a_big_table_is_compared_in_ranges_and_drift_located() {
-    let _g = exclusive();
-    let (p, db) = big_table("big_ranges", ROWS);
-    let args = ["--chunk-rows", "5000", "-vvv"];
+/// A pass in ranges of 5,000 rows (and `extra` arguments): OK, every
+/// range compared at one position (`-vvv` says how, as `matched`). Then
+/// `drift`, made on the replica alone in the middle of the key range, is
+/// CRITICAL, named as `finding` and located, in every run until it is
+/// repaired; `also` checks more (given the prefix) before the repair;
+/// then OK.
+fn located_in_ranges(
+    name: &str,
+    extra: &[&str],
+    (matched, finding): (&str, &str),
+    drift: &Drift,
+    also: impl FnOnce(&str),
+) {
+    let (p, db) = big_table(name, ROWS);
+    let args = [extra, &["--chunk-rows", "5000", "-vvv"]].concat();
     let run = check(&p).args(&args).run();
     run.assert_state(State::Ok);
-    let matched = format!("{db}.big: match, compared in 13 key ranges");
+    let matched = format!("{db}.big: match, {matched}");
     assert!(run.stdout.contains(&matched), "{run}");
-    on_replica_only(&[&format!("DELETE FROM `{db}`.big WHERE id = 30000")]);
+    let table = format!("`{db}`.big");
+    on_replica_only(&[&drift.make.replace("{t}", &table)]);
     for _ in 0..3 {
         let run = check(&p).args(&args).run();
         run.assert_state(State::Critical);
-        let finding = format!(
-            "{db}.big: primary {ROWS}, replica {} (-1) in id (",
-            ROWS - 1
-        );
-        assert!(run.stdout.contains(&finding), "{run}");
         assert!(
-            run.stdout.contains(": id=30000 on the primary only"),
+            run.stdout.contains(&format!("{db}.big: {finding}")),
             "{run}"
         );
+        assert!(run.stdout.contains(drift.named), "{run}");
     }
-    let json = check(&p)
-        .args(&["--chunk-rows", "5000", "--output", "json"])
-        .run();
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
-    let ranges = &doc["replicas"][0]["findings"][0]["ranges"];
-    assert_eq!(
-        ranges[0]["primary"].as_u64().unwrap() - 1,
-        ranges[0]["replica"].as_u64().unwrap(),
-        "{json}"
-    );
-    assert_eq!(ranges[0]["keys"]["primary_only"][0], "id=30000", "{json}");
-    on_replica_only(&[&format!(
-        "INSERT INTO `{db}`.big (id, k, v) VALUES (30000, 0, 30000)"
-    )]);
+    also(&p);
+    on_replica_only(&[&drift.repair.replace("{t}", &table)]);
     check(&p).args(&args).run().assert_state(State::Ok);
+}
+
+/// One row deleted on the replica alone, located in the text and in the
+/// JSON.
+#[test]
+fn a_big_table_is_compared_in_ranges_and_drift_located() {
+    let _g = exclusive();
+    let drift = Drift {
+        make: "DELETE FROM {t} WHERE id = 30000",
+        repair: "INSERT INTO {t} (id, k, v) VALUES (30000, 0, 30000)",
+        named: ": id=30000 on the primary only",
+    };
+    let finding = format!("primary {ROWS}, replica {} (-1) in id (", ROWS - 1);
+    let words = ("compared in 13 key ranges", finding.as_str());
+    located_in_ranges("big_ranges", &[], words, &drift, |p| {
+        let json = check(p)
+            .args(&["--chunk-rows", "5000", "--output", "json"])
+            .run();
+        let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+        let ranges = &doc["replicas"][0]["findings"][0]["ranges"];
+        assert_eq!(
+            ranges[0]["primary"].as_u64().unwrap() - 1,
+            ranges[0]["replica"].as_u64().unwrap(),
+            "{json}"
+        );
+        assert_eq!(ranges[0]["keys"]["primary_only"][0], "id=30000", "{json}");
+    });
 }
 
 /// A table that one run cannot cover (a million rows in ranges of 1,000,
@@ -323,30 +341,19 @@ fn a_content_pass_goes_on_across_runs_and_keeps_drift_critical() {
     );
 }
 
-/// `--checksum=strong` in ranges of 5,000 rows: each range's content is
-/// hashed in the snapshots its rows are counted in. An UPDATE made on the
-/// replica alone (equal counts) in the middle of the key range is
-/// CRITICAL, located to its key value, in every run until repaired.
+/// `--checksum=strong`: each range's content is hashed in the snapshots
+/// its rows are counted in. An UPDATE made on the replica alone (equal
+/// counts) is found and located.
 #[test]
 fn content_in_ranges_finds_an_update_on_the_replica() {
     let _g = exclusive();
-    let (p, db) = big_table("big_content", ROWS);
-    let args = ["--checksum=strong", "--chunk-rows", "5000", "-vvv"];
-    let run = check(&p).args(&args).run();
-    run.assert_state(State::Ok);
-    let matched = format!("{db}.big: match, compared in 13 key ranges, each at one replication position, content included");
-    assert!(run.stdout.contains(&matched), "{run}");
-    on_replica_only(&[&format!("UPDATE `{db}`.big SET v = -1 WHERE id = 30000")]);
-    for _ in 0..3 {
-        let run = check(&p).args(&args).run();
-        run.assert_state(State::Critical);
-        let finding = format!("{db}.big: {ROWS} rows on both in id (");
-        assert!(run.stdout.contains(&finding), "{run}");
-        assert!(
-            run.stdout.contains(", content differs: id=30000 differs"),
-            "{run}"
-        );
-    }
-    on_replica_only(&[&format!("UPDATE `{db}`.big SET v = 30000 WHERE id = 30000")]);
-    check(&p).args(&args).run().assert_state(State::Ok);
+    let drift = Drift {
+        make: "UPDATE {t} SET v = -1 WHERE id = 30000",
+        repair: "UPDATE {t} SET v = 30000 WHERE id = 30000",
+        named: ", content differs: id=30000 differs",
+    };
+    let matched = "compared in 13 key ranges, each at one replication position, content included";
+    let finding = format!("{ROWS} rows on both in id (");
+    let words = (matched, finding.as_str());
+    located_in_ranges("big_content", &["--checksum=strong"], words, &drift, |_| {});
 }
