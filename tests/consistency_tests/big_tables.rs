@@ -56,20 +56,11 @@ fn located_in_ranges(
     run.assert_state(State::Ok);
     let matched = format!("{db}.big: match, {matched}");
     assert!(run.stdout.contains(&matched), "{run}");
-    let table = format!("`{db}`.big");
-    on_replica_only(&[&drift.make.replace("{t}", &table)]);
-    for _ in 0..3 {
-        let run = check(&p).args(&args).run();
-        run.assert_state(State::Critical);
-        assert!(
-            run.stdout.contains(&format!("{db}.big: {finding}")),
-            "{run}"
-        );
-        assert!(run.stdout.contains(drift.named), "{run}");
-    }
+    drift.make_in(&db);
+    let finding = format!("{db}.big: {finding}");
+    drift.stays_critical(&p, &args, &[&finding, drift.named]);
     also(&p);
-    on_replica_only(&[&drift.repair.replace("{t}", &table)]);
-    check(&p).args(&args).run().assert_state(State::Ok);
+    drift.repair_in(&p, &db, &args);
 }
 
 /// One row deleted on the replica alone, located in the text and in the
@@ -261,6 +252,30 @@ struct Drift<'a> {
     named: &'a str,
 }
 
+impl Drift<'_> {
+    /// The drift, on the replica alone, in `db`'s big table.
+    fn make_in(&self, db: &str) {
+        on_replica_only(&[&self.make.replace("{t}", &format!("`{db}`.big"))]);
+    }
+
+    /// CRITICAL in 3 of 3 runs, each naming all of `names`.
+    fn stays_critical(&self, p: &str, args: &[&str], names: &[&str]) {
+        for _ in 0..3 {
+            let run = check(p).args(args).run();
+            run.assert_state(State::Critical);
+            for name in names {
+                assert!(run.stdout.contains(name), "{run}");
+            }
+        }
+    }
+
+    /// Repaired on the replica alone: OK again.
+    fn repair_in(&self, p: &str, db: &str, args: &[&str]) {
+        on_replica_only(&[&self.repair.replace("{t}", &format!("`{db}`.big"))]);
+        check(p).args(args).run().assert_state(State::Ok);
+    }
+}
+
 /// A table too big for one run (ranges of 1,000 rows, -t 0.5) with
 /// `--state-file` and `extra` arguments: each run goes on where the last
 /// stopped and is OK, saying the pass is under way; a complete pass within
@@ -290,7 +305,7 @@ fn pass_across_runs(name: &str, rows: u32, extra: &[&str], drift: &Drift) {
         .first_line()
         .contains("1 big table(s) in passes under way");
     assert!(under_way, "{}", first[0]);
-    on_replica_only(&[&drift.make.replace("{t}", &format!("`{db}`.big"))]);
+    drift.make_in(&db);
     let mut runs = 0;
     let found = loop {
         runs += 1;
@@ -302,13 +317,8 @@ fn pass_across_runs(name: &str, rows: u32, extra: &[&str], drift: &Drift) {
         run.assert_state(State::Ok);
     };
     println!("drift found in run {runs}: {}", found.first_line());
-    for _ in 0..3 {
-        let run = check(&p).args(&args).run();
-        run.assert_state(State::Critical);
-        assert!(run.stdout.contains(drift.named), "{run}");
-    }
-    on_replica_only(&[&drift.repair.replace("{t}", &format!("`{db}`.big"))]);
-    check(&p).args(&args).run().assert_state(State::Ok);
+    drift.stays_critical(&p, &args, &[drift.named]);
+    drift.repair_in(&p, &db, &args);
 }
 
 /// Counts: a million rows, a row deleted on the replica alone.
