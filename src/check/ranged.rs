@@ -110,15 +110,24 @@ fn count_range(
             s.probe_range(key, shape, range, content)
         })
     };
+    let walked = taken.primary.filter(|_| !content);
     let (p, probed) = both(
-        || match taken.primary.filter(|_| !content) {
+        || match walked {
             Some(rows) => Ok(Ok(RangeSig { rows, sum: None })),
             None => probe(&mut lane.primary),
         },
         || {
-            each_replica(&mut lane.replicas, one.replicas, on.dropouts, |_, s| {
-                probe(s)
-            })
+            each_replica(
+                &mut lane.replicas,
+                one.replicas,
+                on.dropouts,
+                |_, s| match walked {
+                    Some(rows) => staged(ctx, s, one.what, |s| {
+                        s.count_walked(key, shape, range, rows)
+                    }),
+                    None => probe(s),
+                },
+            )
         },
     );
     let p = p?;

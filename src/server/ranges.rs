@@ -68,6 +68,27 @@ impl Session {
         )
     }
 
+    /// The rows of a range the primary's walk found to hold `rows` rows
+    /// (its end is the key `rows` rows past its start there): the same
+    /// walk here, which ends at the same key exactly when the range holds
+    /// as many rows here too; counted otherwise. The walk costs each
+    /// server less than a count of the range.
+    pub(crate) fn count_walked(
+        &mut self,
+        key: &Key,
+        shape: &Shape,
+        range: &KeyRange,
+        rows: u64,
+    ) -> Result<TableResult<RangeSig>> {
+        if let Some(upto) = &range.upto {
+            let end = self.next_bound(key, shape, range.after.as_ref(), rows)?;
+            if end.as_ref().is_ok_and(|end| end.as_ref() == Some(upto)) {
+                return Ok(Ok(RangeSig { rows, sum: None }));
+            }
+        }
+        self.probe_range(key, shape, range, false)
+    }
+
     /// Every row of one key range of `key`: its key values, and with
     /// `content` its hash (empty without).
     pub(crate) fn range_rows(
