@@ -167,7 +167,7 @@ impl Comparison {
             return true;
         }
         let Some(reading) = round.readings.get(key) else {
-            return false;
+            return round.stopped.contains(key) && self.stopped(key);
         };
         let counts = match (&reading.primary, &reading.replica) {
             (Err(e), _) => return self.unreadable(key, Role::Primary, e),
@@ -464,6 +464,15 @@ impl Comparison {
             return false;
         }
         self.verdicts.insert(key.clone(), Verdict::Missing { on });
+        true
+    }
+
+    /// Too big to count whole within its limit, and no key to cut it by:
+    /// a later round would not fare better.
+    fn stopped(&mut self, key: &Key) -> bool {
+        let why = Unsettled::Uncut;
+        let verdict = Verdict::Unverified { last: None, why };
+        self.verdicts.insert(key.clone(), verdict);
         true
     }
 

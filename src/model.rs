@@ -392,6 +392,9 @@ pub struct Round {
     pub definitions: Option<BTreeMap<Key, Vec<Difference>>>,
     /// What was kept of the differences at one position this round.
     pub forensics: Vec<Forensic>,
+    /// Tables without a key to cut them by whose count in one statement
+    /// the servers stopped at its limit: unverified.
+    pub stopped: Vec<Key>,
 }
 
 #[cfg(test)]

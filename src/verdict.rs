@@ -20,6 +20,9 @@ pub enum Unsettled {
     /// Counted in key ranges, no difference in them, but they did not
     /// cover the table in time.
     Partial { compared: u64, estimated: u64 },
+    /// A big table with no key to cut it into ranges, whose count in one
+    /// statement did not end within its limit.
+    Uncut,
 }
 
 /// Whether the run may look at pending tables again after this round.

@@ -65,6 +65,15 @@ impl<'a> Ctx<'a> {
         self.deadline - Duration::from_millis(500).min(self.cfg.timeout / 4)
     }
 
+    /// How long one statement over a whole big table without a key to cut
+    /// it by may run: no longer than `--max-snapshot-age`, and ending
+    /// shortly before `-t`. Past that, the table is unverified, naming
+    /// why, rather than the whole run UNKNOWN.
+    pub(super) fn whole_limit(&self) -> Duration {
+        let left = self.near_end().saturating_duration_since(Instant::now());
+        left.min(self.cfg.max_snapshot_age)
+    }
+
     /// Until when looks may start: a first look at content or at a big
     /// table's ranges until the content share of `-t`, so that what
     /// differed can be looked at again; a look again until near the end.

@@ -14,7 +14,7 @@ use crate::rowhash::{
     SideContent, CHUNK_ROWS, KEYS_KEPT, NARROWED_RANGES,
 };
 use crate::server::{Session, TableResult};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// `CHECKSUM TABLE` reads a table in one statement: only up to this many
 /// estimated rows (about a second), bigger tables go by key ranges.
@@ -69,6 +69,9 @@ struct Hashing<'a> {
     what: String,
     /// Columns not on both sides, not hashed.
     left_out: Vec<String>,
+    /// A big table without a key to cut it by is hashed whole within a
+    /// limit: past it, its content is left out.
+    limit: Option<Duration>,
 }
 
 /// Hashes `table` on the primary and on `replicas` at once, and compares;
@@ -85,13 +88,19 @@ pub(super) fn compare_content(
     let Some(job) = &table.content else {
         return Ok(None);
     };
+    let method = method(ctx, table, job, replicas);
+    let limit = (method == Method::Whole && table.uncut(ctx.cfg.chunk_rows)).then(|| {
+        ctx.whole_limit()
+            .min(until.saturating_duration_since(Instant::now()))
+    });
     let h = Hashing {
         ctx,
         dropouts: on.dropouts,
         replicas,
-        method: method(ctx, table, job, replicas),
+        method,
         what: format!("hashing the content of {key}"),
         left_out: job.left_out.clone(),
+        limit,
     };
     let ranges = match h.method {
         Method::KeyRanges => staged(ctx, &mut lane.primary, &h.what, |s| {
@@ -179,22 +188,30 @@ fn hash_sides(h: &Hashing, lane: &mut Lane, plan: &Plan, until: Instant) -> Resu
         if Instant::now() > until {
             return Ok(None);
         }
-        let digest = |s: &mut Session| -> Result<Side> {
+        // `None`: the server stopped the statement at its limit.
+        let digest = |s: &mut Session| -> Result<Option<Side>> {
             staged(h.ctx, s, &h.what, |s| match h.method {
-                Method::ChecksumTable => Ok(s
-                    .checksum_table(plan.key)?
-                    .map(|d| SideContent { digests: vec![d] })),
-                _ => s.hash_ranges(plan.key, plan.shape, group),
+                Method::ChecksumTable => Ok(Some(
+                    s.checksum_table(plan.key)?
+                        .map(|d| SideContent { digests: vec![d] }),
+                )),
+                _ => s.hash_ranges_within(plan.key, plan.shape, group, h.limit),
             })
         };
         let (got_p, got_r) = both(
             || digest(&mut lane.primary),
             || each_replica(&mut lane.replicas, h.replicas, h.dropouts, |_, s| digest(s)),
         );
-        extend(&mut p, got_p?);
+        let Some(got_p) = got_p? else {
+            return Ok(None);
+        };
+        extend(&mut p, got_p);
         for got in got_r {
+            let Some(value) = got.value else {
+                return Ok(None);
+            };
             if let Some(side) = r.iter_mut().find(|d| d.replica == got.replica) {
-                extend(&mut side.value, got.value);
+                extend(&mut side.value, value);
             }
         }
     }

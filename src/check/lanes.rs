@@ -15,6 +15,7 @@ use super::servers::{each_replica, Done, Dropouts, Lane};
 use crate::consistency::Placement;
 use crate::model::{ContentRead, ReplicaId};
 use crate::server::Session;
+use std::time::Duration;
 
 /// Transactional tables, on every lane at once.
 pub(super) fn read_in_lanes(
@@ -132,40 +133,77 @@ fn count_batches(
             Some(Work::Batch(batch)) => batch,
         };
         counted = true;
-        let what = format!(
-            "counting rows ({}, at {})",
-            on.queue.progress(),
-            batch[0].key
-        );
-        let all = keys(batch);
-        let (p, counted) = both(
-            || staged(ctx, &mut lane.primary, &what, |s| s.count(&all)),
-            || {
-                each_replica(
-                    &mut lane.replicas,
-                    &aligned.replicas,
-                    on.dropouts,
-                    |j, s| {
-                        let mine = wanted(batch, j);
-                        staged(ctx, s, &what, |s| s.count(&mine))
-                    },
-                )
-            },
-        );
-        let p = p?;
-        on.queue.counted(batch.len());
-        for Done { replica, value } in counted {
-            let differing = readings.add(replica, &p, value, aligned.at.as_ref());
-            if !differing.is_empty() {
-                let kept = forensics::record(on, lane, replica, &differing, aligned)?;
-                readings.add_forensics(replica, kept);
-            }
+        count_batch(on, lane, batch, aligned, readings)?;
+    }
+}
+
+/// Counts one batch on the primary and on every aligned replica that
+/// needs a table of it, all at once, then hashes the content asked for.
+fn count_batch(
+    on: &RoundShared,
+    lane: &mut Lane,
+    batch: &[&Table],
+    aligned: &Aligned,
+    readings: &mut Readings,
+) -> Result<()> {
+    let ctx = on.ctx;
+    let what = format!(
+        "counting rows ({}, at {})",
+        on.queue.progress(),
+        batch[0].key
+    );
+    let limit = whole_count_limit(ctx, batch);
+    let all = keys(batch);
+    let (p, counted) = both(
+        || {
+            staged(ctx, &mut lane.primary, &what, |s| {
+                s.count_within(&all, limit)
+            })
+        },
+        || {
+            each_replica(
+                &mut lane.replicas,
+                &aligned.replicas,
+                on.dropouts,
+                |j, s| {
+                    let mine = wanted(batch, j);
+                    staged(ctx, s, &what, |s| s.count_within(&mine, limit))
+                },
+            )
+        },
+    );
+    on.queue.counted(batch.len());
+    let Some(p) = p? else {
+        readings.stopped(&batch[0].key, &batch[0].wanted_among(&aligned.replicas));
+        return Ok(());
+    };
+    for Done { replica, value } in counted {
+        let Some(value) = value else {
+            readings.stopped(&batch[0].key, &[replica]);
+            continue;
+        };
+        let differing = readings.add(replica, &p, value, aligned.at.as_ref());
+        if !differing.is_empty() {
+            let kept = forensics::record(on, lane, replica, &differing, aligned)?;
+            readings.add_forensics(replica, kept);
         }
-        match aligned.at {
-            Some(_) => contents(on, lane, batch, aligned, readings)?,
-            // Without positions content is never compared.
-            None => left_out(batch, &aligned.replicas, readings),
+    }
+    match aligned.at {
+        Some(_) => contents(on, lane, batch, aligned, readings),
+        // Without positions content is never compared.
+        None => {
+            left_out(batch, &aligned.replicas, readings);
+            Ok(())
         }
+    }
+}
+
+/// A big table that cannot be cut into key ranges, alone in its batch,
+/// is counted within a limit.
+fn whole_count_limit(ctx: &Ctx, batch: &[&Table]) -> Option<Duration> {
+    match batch {
+        [table] if table.uncut(ctx.cfg.chunk_rows) => Some(ctx.whole_limit()),
+        _ => None,
     }
 }
 

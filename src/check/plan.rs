@@ -61,6 +61,14 @@ impl Table {
         }
     }
 
+    /// A big transactional table that cannot be cut into key ranges: no
+    /// primary key, nor a unique key of NOT NULL columns. It is counted
+    /// whole, within a limit.
+    pub(super) fn uncut(&self, chunk_rows: u64) -> bool {
+        let keyless = self.shape.as_ref().is_some_and(|s| s.key.is_none());
+        self.transactional && keyless && self.ranges.is_none() && self.estimated_rows > chunk_rows
+    }
+
     /// The replicas of `aligned` that want the table.
     pub(super) fn wanted_among(&self, aligned: &[ReplicaId]) -> Vec<ReplicaId> {
         let wanted = |j: &ReplicaId| self.wanted_by.contains(j);

@@ -20,6 +20,8 @@ pub(super) struct ReplicaReads {
     pub(super) first_gap: Option<u64>,
     /// What was kept of its differences at one position.
     pub(super) forensics: Vec<Forensic>,
+    /// Tables whose count the servers stopped at its limit.
+    pub(super) stopped: Vec<Key>,
 }
 
 /// One table's content on one replica, or why it could not be read.
@@ -217,6 +219,13 @@ impl Readings {
         }
     }
 
+    /// The servers stopped the count of `key` for `replicas` at its limit.
+    pub(super) fn stopped(&mut self, key: &Key, replicas: &[ReplicaId]) {
+        for j in replicas {
+            self.by_replica[j.index()].stopped.push(key.clone());
+        }
+    }
+
     pub(super) fn add_forensics(&mut self, replica: ReplicaId, kept: Vec<Forensic>) {
         self.by_replica[replica.index()].forensics.extend(kept);
     }
@@ -245,6 +254,7 @@ impl Readings {
             }
             mine.first_gap = mine.first_gap.or(theirs.first_gap);
             mine.forensics.extend(theirs.forensics);
+            mine.stopped.extend(theirs.stopped);
         }
     }
 }

@@ -107,6 +107,7 @@ fn per_replica(
                 positions,
                 first_gap,
                 forensics,
+                stopped,
             } = readings.take(replica);
             let round = Round {
                 primary: run.primary.clone(),
@@ -116,6 +117,7 @@ fn per_replica(
                 coverage,
                 definitions: None,
                 forensics,
+                stopped,
             };
             ReplicaRound {
                 replica,

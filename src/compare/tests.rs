@@ -41,6 +41,7 @@ pub(super) fn round(tables: &[(&str, &str, u64, u64)], at: Option<&str>) -> Roun
         coverage: Coverage::EveryRun,
         definitions: None,
         forensics: Vec::new(),
+        stopped: Vec::new(),
     }
 }
 
@@ -118,6 +119,35 @@ fn different_positions_stay_pending_then_unverified() {
     );
     assert_eq!(c.verdicts[&key("a", "u")], Verdict::Match(How::SamePoint));
     assert_eq!((c.rows_primary, c.rows_replica), (11, 11));
+}
+
+/// A table whose whole count the servers stopped at its limit has no
+/// reading: unverified at once, naming why (a later round would not fare
+/// better), while the tables beside it get their verdicts.
+#[test]
+fn a_table_stopped_at_its_limit_is_unverified_at_once() {
+    let mut r = round(&[("a", "t", 5, 5)], Some("0-1-9"));
+    let info = r.primary[&key("a", "t")].clone();
+    for side in [&mut r.primary, &mut r.replica] {
+        Arc::make_mut(side).insert(key("a", "heap"), info.clone());
+    }
+    r.stopped = vec![key("a", "heap")];
+    let mut c = Comparison::default();
+    let pending = c.round(&keys(&r), &r, Look::First, Budget::Left);
+    assert!(pending.is_empty(), "{pending:?}");
+    assert_eq!(
+        c.verdicts[&key("a", "heap")],
+        Verdict::Unverified {
+            last: None,
+            why: Unsettled::Uncut
+        }
+    );
+    assert_eq!(c.verdicts[&key("a", "t")], Verdict::Match(How::SamePoint));
+    // Not stopped, not read: pending, as before.
+    r.stopped.clear();
+    let mut c = Comparison::default();
+    let pending = c.round(&keys(&r), &r, Look::First, Budget::Left);
+    assert_eq!(pending, vec![key("a", "heap")]);
 }
 
 #[test]

@@ -69,6 +69,14 @@ fn unverified_says_why() {
         words(Unsettled::NoPosition, true),
         format!("shop.orders: unverified: not counted at one replication position in time{tail}")
     );
+    assert_eq!(
+        words(Unsettled::Uncut, true),
+        format!(
+            "shop.orders: unverified: no primary key or unique key of NOT NULL columns to count \
+             it in key ranges, and counting it whole did not end within --max-snapshot-age or \
+             the time left of -t{tail}"
+        )
+    );
 }
 
 /// A run that could not tell: `up` 0 and its state, never a healthy 0.

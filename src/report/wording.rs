@@ -141,6 +141,10 @@ fn unverified_words(key: &Key, last: Option<Counts>, why: Unsettled, positioned:
         (Unsettled::ContentLeftOut, false) => {
             "content not compared: no comparable replication positions"
         }
+        (Unsettled::Uncut, _) => {
+            "no primary key or unique key of NOT NULL columns to count it in key ranges, and \
+             counting it whole did not end within --max-snapshot-age or the time left of -t"
+        }
         (Unsettled::DifferedOnce, _) => {
             "differed at one replication position, not seen again in time"
         }

@@ -1,13 +1,13 @@
 //! Counting: exact row counts, many tables per statement, and for tables
 //! that snapshots do not cover, between two readings of the position.
 
-use super::errors::{is_table_error, mysql_message};
+use super::errors::{is_table_error, mysql_message, stopped_at_limit};
 use super::session::{first_value, Result, Session};
 use super::sql::count_sql;
 use crate::consistency::GtidPos;
 use crate::model::{Key, TableCount};
 use mysql::prelude::Queryable;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 impl Session {
     /// Counts tables that snapshots do not cover (MyISAM, Aria...) between
@@ -42,28 +42,51 @@ impl Session {
         Ok(Some(Positioned { counts, at }))
     }
 
-    /// Exact `COUNT(*)` of each table, many per statement
-    /// (`SELECT i, COUNT(*) FROM a UNION ALL ...`). A batch that fails is
-    /// retried table by table so that an unreadable table is named alone.
+    /// `count_within` with no limit of its own (the session's, `-t`).
     pub(crate) fn count(&mut self, tables: &[&Key]) -> Result<Vec<TableCount>> {
+        Ok(self.count_within(tables, None)?.unwrap_or_default())
+    }
+
+    /// Exact `COUNT(*)` of each table, many per statement
+    /// (`SELECT i, COUNT(*) FROM a UNION ALL ...`), stopped by the server
+    /// once it has run for `limit`: `Ok(None)` when it was. A batch that
+    /// fails is retried table by table so that an unreadable table is
+    /// named alone.
+    pub(crate) fn count_within(
+        &mut self,
+        tables: &[&Key],
+        limit: Option<Duration>,
+    ) -> Result<Option<Vec<TableCount>>> {
         if tables.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Some(Vec::new()));
         }
-        match self.conn.query::<mysql::Row, _>(count_sql(tables)) {
-            Ok(rows) => Ok(counts_from(tables, rows)),
+        let sql = match limit {
+            Some(limit) => self.flavor.limited(&count_sql(tables), limit),
+            None => count_sql(tables),
+        };
+        let started = Instant::now();
+        let counts = match self.conn.query::<mysql::Row, _>(sql) {
+            Ok(rows) => counts_from(tables, rows),
+            Err(e) if limit.is_some_and(|l| stopped_at_limit(&e, started.elapsed(), l)) => {
+                return Ok(None)
+            }
             Err(e) if tables.len() > 1 && is_table_error(&e) => {
                 let mut out = Vec::with_capacity(tables.len());
                 for k in tables {
-                    out.append(&mut self.count(&[k])?);
+                    let Some(mut one) = self.count_within(&[k], limit)? else {
+                        return Ok(None);
+                    };
+                    out.append(&mut one);
                 }
-                Ok(out)
+                out
             }
-            Err(e) if is_table_error(&e) => Ok(vec![TableCount {
+            Err(e) if is_table_error(&e) => vec![TableCount {
                 key: tables[0].clone(),
                 rows: Err(mysql_message(&e)),
-            }]),
-            Err(e) => Err(self.err(&format!("counting rows of {}", tables[0]), e)),
-        }
+            }],
+            Err(e) => return Err(self.err(&format!("counting rows of {}", tables[0]), e)),
+        };
+        Ok(Some(counts))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::config::Server;
 use crate::plugin::Failure;
+use std::time::Duration;
 
 /// Connection failures are CRITICAL: the guidelines treat a server that
 /// cannot be reached as a problem, not as a missing verdict.
@@ -37,6 +38,21 @@ pub(super) fn is_table_error(e: &mysql::Error) -> bool {
         // Session-level: interrupted or killed (1317, 1927), statement time
         // limit (1969 MariaDB, 3024 MySQL), server gone (2006, 2013).
         mysql::Error::MySqlError(m) => !matches!(m.code, 1317 | 1927 | 1969 | 3024 | 2006 | 2013),
+        _ => false,
+    }
+}
+
+/// The server stopped a statement that ran for `ran` at the time limit
+/// it carried, `limit` (1969 MariaDB, 3024 MySQL; MySQL says 1317,
+/// interrupted, when its timer fires at some stages of a statement, as a
+/// KILL would: taken as the limit once the limit has passed).
+pub(super) fn stopped_at_limit(e: &mysql::Error, ran: Duration, limit: Duration) -> bool {
+    match e {
+        mysql::Error::MySqlError(m) => match m.code {
+            1969 | 3024 => true,
+            1317 => ran >= limit,
+            _ => false,
+        },
         _ => false,
     }
 }
@@ -96,4 +112,28 @@ pub(super) fn tls_message(e: &rustls::Error) -> String {
         _ => "it was not accepted",
     };
     format!("TLS: the server's certificate was refused: {why}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: u16) -> mysql::Error {
+        mysql::Error::MySqlError(mysql::MySqlError {
+            state: "HY000".into(),
+            message: "stopped".into(),
+            code,
+        })
+    }
+
+    #[test]
+    fn a_statement_stopped_at_its_limit_is_told_from_a_kill() {
+        let (short, limit) = (Duration::from_millis(5), Duration::from_millis(10));
+        assert!(stopped_at_limit(&error(1969), short, limit));
+        assert!(stopped_at_limit(&error(3024), short, limit));
+        // Interrupted: the limit only once it has passed, else a KILL.
+        assert!(stopped_at_limit(&error(1317), limit, limit));
+        assert!(!stopped_at_limit(&error(1317), short, limit));
+        assert!(!stopped_at_limit(&error(1146), limit, limit));
+    }
 }

@@ -4,6 +4,7 @@
 use super::sql::{APPLIED_POSITION, EXECUTED};
 use crate::model::Role;
 use crate::rowhash::HashFn;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavor {
@@ -47,6 +48,25 @@ impl Flavor {
                 "SET NAMES utf8mb4, SESSION transaction_read_only = 1, SESSION max_execution_time = {}, \
                  SESSION innodb_parallel_read_threads = 1, SESSION time_zone = '+00:00'",
                 (limit * 1000.0) as u64
+            ),
+        }
+    }
+
+    /// `select` stopped by the server once it has run for `limit` (at
+    /// least a millisecond: a limit of 0 means none). MySQL's hint covers
+    /// a whole UNION.
+    pub(super) fn limited(self, select: &str, limit: Duration) -> String {
+        let ms = limit.as_millis().max(1);
+        match self {
+            Flavor::MariaDb => format!(
+                "SET STATEMENT max_statement_time = {}.{:03} FOR {select}",
+                ms / 1000,
+                ms % 1000
+            ),
+            Flavor::MySql => select.replacen(
+                "SELECT",
+                &format!("SELECT /*+ MAX_EXECUTION_TIME({ms}) */"),
+                1,
             ),
         }
     }
@@ -98,5 +118,33 @@ impl Flavor {
             Flavor::MariaDb => HashFn::Sha1,
             Flavor::MySql => HashFn::Sha256,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statement_limited_in_each_flavor() {
+        let select = "SELECT 0, COUNT(*) FROM `d`.`t` UNION ALL SELECT 1, COUNT(*) FROM `d`.`u`";
+        assert_eq!(
+            Flavor::MariaDb.limited(select, Duration::from_millis(2500)),
+            format!("SET STATEMENT max_statement_time = 2.500 FOR {select}")
+        );
+        assert_eq!(
+            Flavor::MySql.limited(select, Duration::from_millis(2500)),
+            "SELECT /*+ MAX_EXECUTION_TIME(2500) */ 0, COUNT(*) FROM `d`.`t` UNION ALL SELECT 1, \
+             COUNT(*) FROM `d`.`u`"
+        );
+        // 0 would mean no limit at all.
+        assert_eq!(
+            Flavor::MariaDb.limited("SELECT 1", Duration::ZERO),
+            "SET STATEMENT max_statement_time = 0.001 FOR SELECT 1"
+        );
+        assert_eq!(
+            Flavor::MySql.limited("SELECT 1", Duration::ZERO),
+            "SELECT /*+ MAX_EXECUTION_TIME(1) */ 1"
+        );
     }
 }

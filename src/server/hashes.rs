@@ -2,7 +2,7 @@
 //! range hashes and row hashes, inside the session's open snapshot. Only
 //! SELECT and CHECKSUM TABLE (which needs SELECT).
 
-use super::errors::{is_table_error, mysql_message};
+use super::errors::{is_table_error, mysql_message, stopped_at_limit};
 use super::session::{Result, Session};
 use super::sql::qualified;
 use crate::model::Key;
@@ -11,6 +11,7 @@ use crate::rowhash::{
     CHUNK_ROWS,
 };
 use mysql::prelude::Queryable;
+use std::time::{Duration, Instant};
 
 /// A table-level failure (the table alone is unreadable), or the session's.
 pub(crate) type TableResult<T> = std::result::Result<T, String>;
@@ -44,21 +45,39 @@ impl Session {
         }
     }
 
-    /// The digest of each range of `key`, in one statement.
+    /// `hash_ranges_within` with no limit of its own (the session's, `-t`).
     pub(crate) fn hash_ranges(
         &mut self,
         key: &Key,
         shape: &Shape,
         ranges: &[KeyRange],
     ) -> Result<TableResult<SideContent>> {
+        let hashed = self.hash_ranges_within(key, shape, ranges, None)?;
+        Ok(hashed.unwrap_or_else(|| Err("stopped at its time limit".to_string())))
+    }
+
+    /// The digest of each range of `key`, in one statement, stopped by the
+    /// server once it has run for `limit`: `Ok(None)` when it was.
+    pub(crate) fn hash_ranges_within(
+        &mut self,
+        key: &Key,
+        shape: &Shape,
+        ranges: &[KeyRange],
+        limit: Option<Duration>,
+    ) -> Result<Option<TableResult<SideContent>>> {
         let (db, table) = (key.db(), key.table_name().unwrap_or_default());
-        let got = self.conn.query::<(usize, u64, String), _>(ranges_sql(
-            db,
-            table,
-            shape,
-            ranges,
-            self.flavor.hash_fn(),
-        ));
+        let sql = ranges_sql(db, table, shape, ranges, self.flavor.hash_fn());
+        let sql = match limit {
+            Some(limit) => self.flavor.limited(&sql, limit),
+            None => sql,
+        };
+        let started = Instant::now();
+        let got = self.conn.query::<(usize, u64, String), _>(sql);
+        if let (Err(e), Some(limit)) = (&got, limit) {
+            if stopped_at_limit(e, started.elapsed(), limit) {
+                return Ok(None);
+            }
+        }
         self.table_level(
             key,
             got.map(|rows| {
@@ -74,6 +93,7 @@ impl Session {
                     .ok_or_else(|| "a key range returned no hash".to_string())
             }),
         )
+        .map(Some)
     }
 
     /// Every row of one range of `key`: its key values and hash.

@@ -122,6 +122,75 @@ fn a_table_not_covered_in_time_is_unverified_never_ok() {
     assert!(compared > 0 && compared < 1_000_000, "{run}");
 }
 
+/// A big table with no key to cut it into ranges (300,000 rows of about
+/// 280 bytes, a secondary index on `k`, and a small table beside it):
+/// counted whole when that fits its limit, OK; with `--max-snapshot-age
+/// 0.001` it cannot, and it is unverified naming why (UNKNOWN by default),
+/// the small table still compared; with `--checksum=strong` and
+/// `--max-snapshot-age 0.1` it is counted (about 20 ms, on the index) but
+/// its rows cannot be hashed whole in time (about 0.35 s): unverified too.
+#[test]
+fn a_keyless_table_too_big_to_count_whole_is_unverified_naming_why() {
+    let _g = exclusive();
+    let p = fresh("keyless");
+    let db = format!("{p}_a");
+    // Seeded alike on both servers, unlogged: 80 MB of row events would
+    // slow the tests after this one.
+    let mut sql = vec![format!("CREATE DATABASE `{db}`"), format!("USE `{db}`")];
+    if flavor() == Flavor::MySql {
+        sql.push("SET SESSION cte_max_recursion_depth = 300000".to_string());
+    }
+    sql.extend([
+        "CREATE TABLE heap (k INT, v INT, w VARCHAR(512), KEY (k)) ENGINE=InnoDB".to_string(),
+        format!(
+            "INSERT INTO heap SELECT seq, seq, REPEAT(SHA2(seq, 256), 4) FROM {}",
+            numbers(300_000)
+        ),
+        "ANALYZE TABLE heap".to_string(),
+        "CREATE TABLE small (id INT PRIMARY KEY) ENGINE=InnoDB".to_string(),
+        "INSERT INTO small VALUES (1), (2), (3)".to_string(),
+    ]);
+    let sql: Vec<&str> = sql.iter().map(String::as_str).collect();
+    std::thread::scope(|s| {
+        for side in [Side::Primary, Side::Replica] {
+            let sql = &sql;
+            s.spawn(move || on_only(side, sql));
+        }
+    });
+    let args = ["--chunk-rows", "1000", "-vvv"];
+    let run = check(&p).args(&args).run();
+    run.assert_state(State::Ok);
+    assert!(run.stdout.contains(&format!("{db}.heap: match")), "{run}");
+    let run = check(&p)
+        .args(&[&args[..], &["--max-snapshot-age", "0.001"]].concat())
+        .run();
+    run.assert_state(State::Unknown);
+    let why = format!(
+        "{db}.heap: unverified: no primary key or unique key of NOT NULL columns to count it in \
+         key ranges, and counting it whole did not end within --max-snapshot-age or the time \
+         left of -t"
+    );
+    assert!(run.stdout.contains(&why), "{run}");
+    assert!(run.stdout.contains(&format!("{db}.small: match")), "{run}");
+    assert_eq!(run.perf("unverified"), "1", "{run}");
+    let run = check(&p)
+        .args(
+            &[
+                &args[..],
+                &["--checksum=strong", "--max-snapshot-age", "0.1"],
+            ]
+            .concat(),
+        )
+        .run();
+    run.assert_state(State::Unknown);
+    let why = format!(
+        "{db}.heap: unverified: counts equal at one replication position, content not \
+         compared in time"
+    );
+    assert!(run.stdout.contains(&why), "{run}");
+    assert_eq!(run.perf("unverified"), "1", "{run}");
+}
+
 /// While a run works through a big table in one lane with
 /// `--max-snapshot-age 0.1`, the lane closes its pair of snapshots and
 /// aligns a new one as it goes, no transaction of the plugin's on either
