@@ -15,6 +15,7 @@ use super::servers::{each_replica, Done, Dropouts, Lane};
 use crate::consistency::Placement;
 use crate::model::{ContentRead, ReplicaId};
 use crate::server::Session;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// Transactional tables, on every lane at once.
@@ -33,16 +34,21 @@ pub(super) fn read_in_lanes(
         tables.iter().partition(|t| t.ranges.is_some());
     let queue = Queue::new(batches(&whole), ranged, tables.len());
     let needed = wanting(&tables.iter().collect::<Vec<_>>());
+    let gathered = Mutex::new(std::mem::replace(readings, Readings::new(0)));
     let on = RoundShared {
         ctx,
         queue: &queue,
         needed: &needed,
         dropouts,
+        gathered: &gathered,
     };
     let placement = run.placement;
     let results = all_at_once(lanes.iter_mut(), |lane| {
         lane_work(&on, lane, placement).inspect_err(|_| queue.fail())
     });
+    *readings = gathered
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
     for work in results {
         let work = work?;
         run.align_tries += work.tries;
@@ -122,18 +128,23 @@ fn count_batches(
         }
         let batch = match on.queue.take() {
             None => return Ok(Held::Done),
-            Some(Work::Ranges(table)) => match count_ranges(on, lane, table, aligned, readings)? {
-                Held::Aged => return Ok(Held::Aged),
-                Held::Done => {
-                    counted = true;
-                    continue;
+            Some(Work::Ranges(table)) => {
+                let held = count_ranges(on, lane, table, aligned, readings)?;
+                on.gather(readings);
+                match held {
+                    Held::Aged => return Ok(Held::Aged),
+                    Held::Done => {
+                        counted = true;
+                        continue;
+                    }
+                    Held::Idle => return Ok(Held::Done),
                 }
-                Held::Idle => return Ok(Held::Done),
-            },
+            }
             Some(Work::Batch(batch)) => batch,
         };
         counted = true;
         count_batch(on, lane, batch, aligned, readings)?;
+        on.gather(readings);
     }
 }
 

@@ -7,6 +7,7 @@ use super::readings::Readings;
 use super::servers::Dropouts;
 use crate::model::ReplicaId;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// What a lane takes from the queue.
 pub(super) enum Work<'a> {
@@ -110,6 +111,21 @@ pub(super) struct RoundShared<'a> {
     /// The replicas that need some table of the round.
     pub(super) needed: &'a [ReplicaId],
     pub(super) dropouts: &'a Dropouts,
+    /// What the lanes read, gathered after each statement's tables.
+    pub(super) gathered: &'a Mutex<Readings>,
+}
+
+impl RoundShared<'_> {
+    /// Moves what a lane read into the round's readings: one map for all
+    /// lanes, rather than one per lane merged at the end, which held
+    /// every reading twice.
+    pub(super) fn gather(&self, lane: &mut Readings) {
+        let read = std::mem::replace(lane, Readings::new(lane.replicas()));
+        self.gathered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .merge(read);
+    }
 }
 
 /// What one lane did in one round.

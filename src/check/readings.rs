@@ -91,6 +91,11 @@ impl Readings {
         }
     }
 
+    /// How many replicas it holds readings for.
+    pub(super) fn replicas(&self) -> usize {
+        self.by_replica.len()
+    }
+
     pub(super) fn take(&mut self, replica: ReplicaId) -> ReplicaReads {
         std::mem::take(&mut self.by_replica[replica.index()])
     }
