@@ -8,6 +8,7 @@
 use super::align::Aligned;
 use super::context::{both, staged, Ctx, Result};
 use super::cursor::{RangeJob, Take, Taken};
+use super::forensics::{self, RangeSuspect};
 use super::plan::Table;
 use super::queue::{Held, RoundShared};
 use super::readings::{RangeReading, Readings};
@@ -131,37 +132,77 @@ fn count_range(
         },
     );
     let p = p?;
-    let at = one.aligned.at.as_ref();
     for Done { replica, value } in probed {
-        let keys = match (one.job.look, at, &p, &value) {
-            (Look::Again, Some(_), Ok(a), Ok(b)) if a != b => {
-                let locating = Locating {
-                    ctx,
-                    dropouts: on.dropouts,
-                    replica,
-                    key,
-                    shape,
-                    content,
-                    until: one.until,
-                };
-                Some(locate(&locating, lane, range, [a.clone(), b.clone()])?)
-            }
-            _ => None,
-        };
-        let reading = RangeReading {
-            key,
-            look: one.job.look,
-            estimated: one.table.estimated_rows,
-            content: one.job.content.as_deref(),
-            shape,
+        let read = RangeRead {
             range,
             primary: &p,
             replica: value,
-            at,
-            keys,
         };
-        readings.add_range(replica, reading);
+        take_range(on, lane, one, replica, read, readings)?;
     }
+    Ok(())
+}
+
+/// One range as read on the primary and on one replica.
+struct RangeRead<'a> {
+    range: &'a KeyRange,
+    primary: &'a std::result::Result<RangeSig, String>,
+    replica: std::result::Result<RangeSig, String>,
+}
+
+/// Takes one replica's reading of a range in: a difference at one
+/// position is recounted for the record, and on a look again narrowed
+/// down to key values.
+fn take_range(
+    on: &RoundShared,
+    lane: &mut Lane,
+    one: &OneRange,
+    replica: ReplicaId,
+    read: RangeRead,
+    readings: &mut Readings,
+) -> Result<()> {
+    let (key, shape) = (&one.table.key, &*one.job.shape);
+    let content = one.job.content.is_some();
+    let at = one.aligned.at.as_ref();
+    let mut keys = None;
+    if let (Some(_), Ok(a), Ok(b)) = (at, read.primary, &read.replica) {
+        if a.rows != b.rows {
+            let suspect = RangeSuspect {
+                key,
+                shape,
+                range: read.range,
+                sigs: [a, b],
+            };
+            let kept = forensics::record_range(on, lane, replica, &suspect, one.aligned)?;
+            readings.add_forensics(replica, kept);
+        }
+        if one.job.look == Look::Again && a != b {
+            let locating = Locating {
+                ctx: on.ctx,
+                dropouts: on.dropouts,
+                replica,
+                key,
+                shape,
+                content,
+                until: one.until,
+            };
+            let sigs = [a.clone(), b.clone()];
+            keys = Some(locate(&locating, lane, read.range, sigs)?);
+        }
+    }
+    let reading = RangeReading {
+        key,
+        look: one.job.look,
+        estimated: one.table.estimated_rows,
+        content: one.job.content.as_deref(),
+        shape,
+        range: read.range,
+        primary: read.primary,
+        replica: read.replica,
+        at,
+        keys,
+    };
+    readings.add_range(replica, reading);
     Ok(())
 }
 

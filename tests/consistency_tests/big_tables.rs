@@ -64,7 +64,8 @@ fn located_in_ranges(
 }
 
 /// One row deleted on the replica alone, located in the text and in the
-/// JSON.
+/// JSON, and a record kept of each look at its range (counted again in
+/// the same snapshots).
 #[test]
 fn a_big_table_is_compared_in_ranges_and_drift_located() {
     let _g = exclusive();
@@ -87,6 +88,20 @@ fn a_big_table_is_compared_in_ranges_and_drift_located() {
             "{json}"
         );
         assert_eq!(ranges[0]["keys"]["primary_only"][0], "id=30000", "{json}");
+        // Both looks at the range kept a record, its recount the same.
+        let kept = doc["replicas"][0]["forensics"]
+            .as_array()
+            .expect("forensics");
+        assert_eq!(kept.len(), 2, "{json}");
+        for f in kept {
+            let range = format!("{}_a.big in id (25000, 30000]", p);
+            assert_eq!(f["table"], range.as_str(), "{json}");
+            assert_eq!(
+                (f["primary"].as_u64(), f["replica"].as_u64()),
+                (Some(5000), Some(4999))
+            );
+            assert_eq!(f["recount_agrees"], true, "{json}");
+        }
     });
 }
 
