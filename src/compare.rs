@@ -8,7 +8,7 @@ use crate::model::{
 };
 use crate::rowhash::{Bound, ContentReading, KeyRange};
 use crate::verdict::Budget;
-use crate::verdict::{PassEnd, Unsettled, Verdict};
+use crate::verdict::{Drifted, PassEnd, Unsettled, Verdict};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// How far the last pass over a table counted in key ranges went.
@@ -246,13 +246,13 @@ impl Comparison {
                 self.suspected.remove(key);
                 Verdict::Match(how)
             }
-            Judgement::Drift(how) => Verdict::Drift {
+            Judgement::Drift(how) => Verdict::Drift(Box::new(Drifted {
                 counts,
                 how,
                 at: at.cloned(),
                 content: content.filter(|c| !c.same).cloned().map(Box::new),
                 ranges: Vec::new(),
-            },
+            })),
             Judgement::Pending | Judgement::Suspect => {
                 if judgement == Judgement::Suspect {
                     self.suspected.insert(key.clone());
@@ -335,13 +335,13 @@ impl Comparison {
         if r.content.is_some() {
             self.content_checked.insert(key.clone());
         }
-        Verdict::Drift {
+        Verdict::Drift(Box::new(Drifted {
             counts: pass.compared,
             how,
             at: None,
             content: None,
             ranges: r.differing.clone(),
-        }
+        }))
     }
 
     /// No verdict yet: the ranges that differed wait for a look again;
@@ -429,9 +429,7 @@ impl Comparison {
     /// matched since, for the next run to look at first.
     pub fn differing_ranges(&self, key: &Key) -> Vec<KeyRange> {
         match self.verdicts.get(key) {
-            Some(Verdict::Drift { ranges, .. }) => {
-                ranges.iter().map(|d| d.bounds.clone()).collect()
-            }
+            Some(Verdict::Drift(d)) => d.ranges.iter().map(|r| r.bounds.clone()).collect(),
             _ if self.suspected.contains(key) => {
                 self.suspect_ranges.get(key).cloned().unwrap_or_default()
             }

@@ -36,17 +36,9 @@ pub enum Budget {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     Match(How),
-    Drift {
-        counts: Counts,
-        how: How,
-        /// The replication position both counts were read at.
-        at: Option<GtidPos>,
-        /// The content compared there, when it differs (`--checksum`);
-        /// boxed, as every verdict pays for the largest one's size.
-        content: Option<Box<ContentReading>>,
-        /// A table counted in key ranges: the ranges that differed.
-        ranges: Vec<RangeDiff>,
-    },
+    /// Boxed: every verdict pays for the largest one's size, and drift is
+    /// rare.
+    Drift(Box<Drifted>),
     /// Present on one side only (seen so in two listings).
     Missing {
         on: Role,
@@ -61,6 +53,19 @@ pub enum Verdict {
         side: Role,
         error: String,
     },
+}
+
+/// What a table's drift rests on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drifted {
+    pub counts: Counts,
+    pub how: How,
+    /// The replication position both counts were read at.
+    pub at: Option<GtidPos>,
+    /// The content compared there, when it differs (`--checksum`).
+    pub content: Option<Box<ContentReading>>,
+    /// A table counted in key ranges: the ranges that differed.
+    pub ranges: Vec<RangeDiff>,
 }
 
 /// How a run's pass over a big table ended.

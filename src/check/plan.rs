@@ -6,7 +6,7 @@ use super::servers::Dropouts;
 use crate::model::{Key, Listing, Look, ReplicaId, TableInfo};
 use crate::outcome::ReplicaOutcome;
 use crate::rowhash::Shape;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// A table to count, with what decides how and in which order.
@@ -20,7 +20,8 @@ pub(super) struct Table {
     /// The replicas that need its counts.
     pub(super) wanted_by: Vec<ReplicaId>,
     /// Its content is compared too (`--checksum`, transactional tables).
-    pub(super) content: Option<ContentJob>,
+    /// Boxed, as the range job: a run counting only pays for a pointer.
+    pub(super) content: Option<Box<ContentJob>>,
     /// Counted in key ranges (a big table with a key). Boxed: the
     /// many tables counted whole pay only for a pointer.
     pub(super) ranges: Option<Box<RangeJob>>,
@@ -44,11 +45,13 @@ pub(super) struct ContentJob {
 impl Table {
     /// `key` as the primary lists it, its content compared when `content`.
     fn new(key: &Key, p: &TableInfo, content: bool) -> Table {
-        let job = |shape| ContentJob {
-            shape,
-            trusted: Vec::new(),
-            look: Look::First,
-            left_out: Vec::new(),
+        let job = |shape| {
+            Box::new(ContentJob {
+                shape,
+                trusted: Vec::new(),
+                look: Look::First,
+                left_out: Vec::new(),
+            })
         };
         Table {
             key: key.clone(),
@@ -171,7 +174,10 @@ pub(super) fn to_count(
     // With content: the replicas of the primary's version.
     content: Option<&[ReplicaId]>,
 ) -> Vec<Table> {
-    let mut tables: BTreeMap<&Key, Table> = BTreeMap::new();
+    // The tables in a vector from the start, found by key through an
+    // index: a map of tables collected into a vector held them twice.
+    let mut tables: Vec<Table> = Vec::with_capacity(primary.len());
+    let mut index: HashMap<&Key, usize> = HashMap::with_capacity(primary.len());
     for (&j, replica) in listings.iter().filter(|(j, _)| !dropouts.is_out(**j)) {
         let t = &tracked[j.index()];
         let want: Box<dyn Iterator<Item = &Key>> = match &t.pending {
@@ -182,9 +188,11 @@ pub(super) fn to_count(
             let (Some(p), Some(r)) = (primary.get(key), replica.get(key)) else {
                 continue;
             };
-            let table = tables
-                .entry(key)
-                .or_insert_with(|| Table::new(key, p, content.is_some()));
+            let i = *index.entry(key).or_insert_with(|| {
+                tables.push(Table::new(key, p, content.is_some()));
+                tables.len() - 1
+            });
+            let table = &mut tables[i];
             // Snapshots cover a table only where every side has it so.
             table.transactional &= r.transactional;
             table.wanted_by.push(j);
@@ -197,11 +205,10 @@ pub(super) fn to_count(
             }
         }
     }
-    let mut out: Vec<Table> = tables.into_values().collect();
-    out.sort_by(|a, b| {
+    tables.sort_by(|a, b| {
         b.estimated_rows
             .cmp(&a.estimated_rows)
             .then_with(|| a.key.cmp(&b.key))
     });
-    out
+    tables
 }

@@ -45,9 +45,10 @@ pub(super) fn tally(found: &ReplicaOutcome) -> Tally {
             Verdict::Match(_) => {
                 t.counts_only += u64::from(found.comparison.counts_only.contains(key));
             }
-            Verdict::Drift { counts, .. } => {
+            Verdict::Drift(d) => {
                 t.drifted += 1;
-                t.max_row_diff = t.max_row_diff.max(counts.primary.abs_diff(counts.replica));
+                let diff = d.counts.primary.abs_diff(d.counts.replica);
+                t.max_row_diff = t.max_row_diff.max(diff);
             }
             Verdict::Missing { on } => {
                 t.drifted += 1;
@@ -146,7 +147,7 @@ mod tests {
     use crate::consistency::How;
     use crate::model::{Counts, Key};
     use crate::plugin::Range;
-    use crate::verdict::Unsettled;
+    use crate::verdict::{Drifted, Unsettled};
 
     /// A replica's outcome of tables `t0`, `t1`... with these verdicts.
     fn outcome(verdicts: Vec<Verdict>) -> ReplicaOutcome {
@@ -163,13 +164,13 @@ mod tests {
     }
 
     fn drift(primary: u64, replica: u64) -> Verdict {
-        Verdict::Drift {
+        Verdict::Drift(Box::new(Drifted {
             counts: Counts { primary, replica },
             how: How::SamePoint,
             at: None,
             content: None,
             ranges: Vec::new(),
-        }
+        }))
     }
 
     fn range(text: &str) -> Option<Range> {

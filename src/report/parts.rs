@@ -229,9 +229,7 @@ fn findings(found: &ReplicaOutcome, positioned: bool, keys: KeyWords) -> Vec<Fin
     let c = &found.comparison;
     let verdicts = c.verdicts.iter().filter_map(|(k, v)| {
         let (content, ranges) = match v {
-            Verdict::Drift {
-                content, ranges, ..
-            } => (content.as_deref().cloned(), ranges.clone()),
+            Verdict::Drift(d) => (d.content.as_deref().cloned(), d.ranges.clone()),
             _ => (None, Vec::new()),
         };
         Some(Finding {
@@ -266,13 +264,11 @@ fn row_differences(found: &ReplicaOutcome) -> Vec<RowDifference> {
         .verdicts
         .iter()
         .filter_map(|(k, v)| match v {
-            Verdict::Drift { counts, .. } if counts.primary != counts.replica => {
-                Some(RowDifference {
-                    database: k.db().to_string(),
-                    table: k.table_name()?.to_string(),
-                    difference: i128::from(counts.replica) - i128::from(counts.primary),
-                })
-            }
+            Verdict::Drift(d) if d.counts.primary != d.counts.replica => Some(RowDifference {
+                database: k.db().to_string(),
+                table: k.table_name()?.to_string(),
+                difference: i128::from(d.counts.replica) - i128::from(d.counts.primary),
+            }),
             _ => None,
         })
         .collect()

@@ -6,7 +6,7 @@ use super::{number, render};
 use crate::cli::OutputFormat;
 use crate::model::{Counts, Key};
 use crate::plugin::State;
-use crate::verdict::{Unsettled, Verdict};
+use crate::verdict::{Drifted, Unsettled, Verdict};
 
 #[test]
 fn signed_differences() {
@@ -109,7 +109,7 @@ fn one_drifted_table() -> Report {
     let cli = crate::cli::Cli::try_parse_from(args).unwrap();
     let cfg = crate::config::Config::resolve(cli, None).unwrap();
     let mut comparison = Comparison::default();
-    let drift = Verdict::Drift {
+    let drift = Verdict::Drift(Box::new(Drifted {
         counts: Counts {
             primary: 10,
             replica: 7,
@@ -118,7 +118,7 @@ fn one_drifted_table() -> Report {
         at: None,
         content: None,
         ranges: Vec::new(),
-    };
+    }));
     comparison
         .verdicts
         .insert(Key::table("shop".into(), "or\"ders"), drift);

@@ -6,7 +6,7 @@ use crate::consistency::How;
 use crate::model::{Counts, Difference, Forensic, Key, RangeDiff};
 use crate::outcome::{Outcome, ReplicaOutcome};
 use crate::rowhash::ContentReading;
-use crate::verdict::{PassEnd, Unsettled, Verdict};
+use crate::verdict::{Drifted, PassEnd, Unsettled, Verdict};
 
 /// How a finding names the differing key values it located.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,13 +85,14 @@ pub(super) fn signed(c: &Counts) -> String {
 pub(super) fn finding(key: &Key, v: &Verdict, positioned: bool, keys: KeyWords) -> Option<String> {
     Some(match v {
         Verdict::Match(_) => return None,
-        Verdict::Drift {
-            counts,
-            at,
-            content,
-            ranges,
-            ..
-        } => {
+        Verdict::Drift(d) => {
+            let Drifted {
+                counts,
+                at,
+                content,
+                ranges,
+                ..
+            } = &**d;
             let at = at.as_ref().map_or_else(
                 || "read at one replication position".to_string(),
                 |p| format!("verified at GTID {p}"),
@@ -186,7 +187,12 @@ pub(super) fn how_words(how: How) -> &'static str {
 pub(super) fn how_reached(found: &ReplicaOutcome, bracketed: bool) -> String {
     let mut n = [0u64; 2];
     for v in found.comparison.verdicts.values() {
-        if let Verdict::Match(h) | Verdict::Drift { how: h, .. } = v {
+        let how = match v {
+            Verdict::Match(h) => Some(h),
+            Verdict::Drift(d) => Some(&d.how),
+            _ => None,
+        };
+        if let Some(h) = how {
             n[*h as usize] += 1;
         }
     }
@@ -238,10 +244,10 @@ pub(super) fn differing(found: &ReplicaOutcome, t: &Tally) -> String {
         .verdicts
         .iter()
         .filter_map(|(k, v)| match v {
-            Verdict::Drift { counts, .. } if counts.primary == counts.replica => {
+            Verdict::Drift(d) if d.counts.primary == d.counts.replica => {
                 Some(format!("{k} content"))
             }
-            Verdict::Drift { counts, .. } => Some(format!("{k} {}", signed(counts))),
+            Verdict::Drift(d) => Some(format!("{k} {}", signed(&d.counts))),
             Verdict::Missing { on } => Some(format!("{k} missing on {}", on.name())),
             _ => None,
         })
