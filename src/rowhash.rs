@@ -246,6 +246,11 @@ impl KeyRange {
         }
     }
 
+    /// The predicate of a row past the range's end (`None`: it has none).
+    pub(crate) fn past_end(&self, shape: &Shape) -> Option<String> {
+        self.upto.as_ref().map(|u| past(shape, u))
+    }
+
     /// `id (100, 200]`, `(a, b) (.., (1, x)]`.
     pub(crate) fn describe(&self, shape: &Shape) -> String {
         let key = shape.key.as_deref().unwrap_or_default();

@@ -70,9 +70,9 @@ impl Session {
 
     /// The rows of a range the primary's walk found to hold `rows` rows
     /// (its end is the key `rows` rows past its start there): the same
-    /// walk here, which ends at the same key exactly when the range holds
-    /// as many rows here too; counted otherwise. The walk costs each
-    /// server less than a count of the range.
+    /// walk here, which tells whether the range holds exactly as many rows
+    /// here too; counted otherwise. The walk costs each server less than
+    /// a count of the range.
     pub(crate) fn count_walked(
         &mut self,
         key: &Key,
@@ -80,9 +80,13 @@ impl Session {
         range: &KeyRange,
         rows: u64,
     ) -> Result<TableResult<RangeSig>> {
-        if let Some(upto) = &range.upto {
-            let end = self.next_bound(key, shape, range.after.as_ref(), rows)?;
-            if end.as_ref().is_ok_and(|end| end.as_ref() == Some(upto)) {
+        let (db, table) = (key.db(), key.table_name().unwrap_or_default());
+        if let Some(sql) = walk_check_sql(db, table, shape, range, rows) {
+            let got = self.conn.query::<i64, _>(sql);
+            if self
+                .table_level(key, got.map(Ok))?
+                .is_ok_and(|f| holds_exactly(&f))
+            {
                 return Ok(Ok(RangeSig { rows, sum: None }));
             }
         }
@@ -121,6 +125,37 @@ impl Session {
             got.map(|rows| Ok(rows.into_iter().map(bytes_of).collect())),
         )
     }
+}
+
+/// For the `rows`-th row past the range's start, in key order, and the
+/// next: whether each lies past the range's end, as this server compares.
+fn walk_check_sql(
+    db: &str,
+    table: &str,
+    shape: &Shape,
+    range: &KeyRange,
+    rows: u64,
+) -> Option<String> {
+    let past_end = range.past_end(shape)?;
+    let start = KeyRange {
+        after: range.after.clone(),
+        upto: None,
+    };
+    Some(format!(
+        "SELECT ({past_end}) FROM {}{} ORDER BY {} LIMIT 2 OFFSET {}",
+        table_name(db, table),
+        start.filter(shape),
+        key_columns(shape).join(", "),
+        rows.max(1) - 1
+    ))
+}
+
+/// The `rows`-th row is within the range and the next one past it (or
+/// there is none): the range holds exactly `rows` rows. Rows in key order
+/// within the range come first, so this holds whether or not the key is
+/// unique on this server, whatever its collation.
+fn holds_exactly(past_end: &[i64]) -> bool {
+    matches!(past_end, [0] | [0, 1])
 }
 
 /// The rows of one key range, counted.
@@ -171,5 +206,29 @@ mod tests {
             range_keys_sql("d", "t", &shape, &range),
             "SELECT `a` FROM `d`.`t` WHERE `a` > 7 AND NOT (`a` > 9) ORDER BY `a`"
         );
+        assert_eq!(
+            walk_check_sql("d", "t", &shape, &range, 5).as_deref(),
+            Some("SELECT (`a` > 9) FROM `d`.`t` WHERE `a` > 7 ORDER BY `a` LIMIT 2 OFFSET 4")
+        );
+        let last = KeyRange {
+            after: Some(bound("9")),
+            upto: None,
+        };
+        assert_eq!(walk_check_sql("d", "t", &shape, &last, 5), None);
+    }
+
+    /// Exactly `rows` rows only when the `rows`-th is in the range and the
+    /// next past it: a replica with a row more (the next one still in the
+    /// range, as a duplicate key where the replica lost its unique key
+    /// would be), or fewer (the `rows`-th past the end, or missing), is
+    /// counted.
+    #[test]
+    fn a_walk_tells_exactly_as_many_rows_or_nothing() {
+        assert!(holds_exactly(&[0]));
+        assert!(holds_exactly(&[0, 1]));
+        assert!(!holds_exactly(&[0, 0]));
+        assert!(!holds_exactly(&[1]));
+        assert!(!holds_exactly(&[1, 1]));
+        assert!(!holds_exactly(&[]));
     }
 }

@@ -105,6 +105,25 @@ fn a_big_table_is_compared_in_ranges_and_drift_located() {
     });
 }
 
+/// A replica whose table lost its primary key (a plain index instead) and
+/// holds a second row of the first range's last key: walking that range
+/// there ends at the same key, yet it holds a row more. The walk tells it
+/// (the row after the end is still in the range), the range is counted:
+/// CRITICAL naming the range, besides the definition.
+#[test]
+fn a_replica_that_lost_its_key_is_counted_not_trusted() {
+    let _g = exclusive();
+    let (p, db) = big_table("big_lostkey", 20_000);
+    on_replica_only(&[
+        &format!("ALTER TABLE `{db}`.big DROP PRIMARY KEY, ADD KEY (id)"),
+        &format!("INSERT INTO `{db}`.big (id, k, v) VALUES (5000, 0, 5000)"),
+    ]);
+    let run = check(&p).args(&["--chunk-rows", "5000"]).run();
+    run.assert_state(State::Critical);
+    let finding = format!("{db}.big: primary 20000, replica 20001 (+1) in id (.., 5000]");
+    assert!(run.stdout.contains(&finding), "{run}");
+}
+
 /// A table that one run cannot cover (a million rows in ranges of 1,000,
 /// one connection, -t 0.3: the first pass stops taking ranges at 40 % of
 /// -t): never OK, UNKNOWN naming how much was compared, no drift in it;
