@@ -7,20 +7,8 @@ use crate::model::{
     ContentRead, Counts, Coverage, Difference, Forensic, Key, Look, RangesRead, Role, Round,
 };
 use crate::rowhash::{Bound, ContentReading, KeyRange};
-use crate::verdict::Budget;
-use crate::verdict::{Drifted, PassEnd, Unsettled, Verdict};
+use crate::verdict::{Budget, Drifted, Pass, PassEnd, Unsettled, Verdict};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-/// How far the last pass over a table counted in key ranges went.
-#[derive(Debug, Clone)]
-struct Pass {
-    whole: bool,
-    from_start: bool,
-    compared: Counts,
-    estimated: u64,
-    ranges: u64,
-    reached: Option<Bound>,
-}
 
 /// What one round saw of a table on both sides.
 #[derive(Clone, Copy)]
@@ -167,7 +155,11 @@ impl Comparison {
             return true;
         }
         let Some(reading) = round.readings.get(key) else {
-            return round.stopped.contains(key) && self.stopped(key);
+            // Too big to count whole within its limit, and no key to cut
+            // it by: a later round would not fare better.
+            let why = Unsettled::Uncut;
+            let stopped = Verdict::Unverified { last: None, why };
+            return round.stopped.contains(key) && self.settled(key, stopped);
         };
         let counts = match (&reading.primary, &reading.replica) {
             (Err(e), _) => return self.unreadable(key, Role::Primary, e),
@@ -465,20 +457,15 @@ impl Comparison {
         true
     }
 
-    /// Too big to count whole within its limit, and no key to cut it by:
-    /// a later round would not fare better.
-    fn stopped(&mut self, key: &Key) -> bool {
-        let why = Unsettled::Uncut;
-        let verdict = Verdict::Unverified { last: None, why };
+    /// `key`'s verdict, final for the run.
+    fn settled(&mut self, key: &Key, verdict: Verdict) -> bool {
         self.verdicts.insert(key.clone(), verdict);
         true
     }
 
     fn unreadable(&mut self, key: &Key, side: Role, error: &str) -> bool {
         let error = error.to_string();
-        self.verdicts
-            .insert(key.clone(), Verdict::Unreadable { side, error });
-        true
+        self.settled(key, Verdict::Unreadable { side, error })
     }
 
     /// The budget is spent: what is still pending is unverified.

@@ -68,6 +68,17 @@ pub struct Drifted {
     pub ranges: Vec<RangeDiff>,
 }
 
+/// How far the last pass over a table counted in key ranges went.
+#[derive(Debug, Clone)]
+pub(crate) struct Pass {
+    pub(crate) whole: bool,
+    pub(crate) from_start: bool,
+    pub(crate) compared: Counts,
+    pub(crate) estimated: u64,
+    pub(crate) ranges: u64,
+    pub(crate) reached: Option<Bound>,
+}
+
 /// How a run's pass over a big table ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PassEnd {
