@@ -2,28 +2,13 @@
 //! per-table verdicts out. Tables without a verdict yet stay pending for
 //! the next round.
 
-use crate::consistency::{judge, Evidence, GtidPos, How, Judgement};
+use crate::consistency::{judge, Evidence, How, Judgement};
 use crate::model::{
     ContentRead, Counts, Coverage, Difference, Forensic, Key, Look, RangesRead, Role, Round,
 };
-use crate::rowhash::{Bound, ContentReading, KeyRange};
-use crate::verdict::{Budget, Drifted, Pass, PassEnd, Unsettled, Verdict};
+use crate::rowhash::{Bound, KeyRange};
+use crate::verdict::{Budget, Drifted, Pass, PassEnd, Seen, Unsettled, Verdict};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-/// What one round saw of a table on both sides.
-#[derive(Clone, Copy)]
-struct Seen<'a> {
-    counts: Counts,
-    /// The one position both were read at.
-    at: Option<&'a GtidPos>,
-    /// Its content, compared in the same snapshots.
-    content: Option<&'a ContentReading>,
-    /// The content was asked for and not compared: equal counts are no
-    /// verdict then.
-    content_wanted: bool,
-    /// The content was asked for, and snapshots do not cover the table.
-    counts_only: bool,
-}
 
 #[derive(Debug, Default)]
 pub struct Comparison {
@@ -200,6 +185,7 @@ impl Comparison {
             content,
             content_wanted: wanted,
             counts_only: reading.content == ContentRead::NotCovered,
+            content_stopped: reading.content == ContentRead::Stopped,
         };
         self.judge_seen(key, &seen, round.positioned)
     }
@@ -227,6 +213,18 @@ impl Comparison {
             whole: true,
         });
         let verdict = match judgement {
+            // No key to hash it in ranges, and hashed whole it outlasts
+            // its limit: a later round would not fare better.
+            Judgement::Match(_) if seen.content_stopped => {
+                let why = Unsettled::UncutContent;
+                return self.settled(
+                    key,
+                    Verdict::Unverified {
+                        last: Some(counts),
+                        why,
+                    },
+                );
+            }
             // Equal counts are what an UPDATE on the replica leaves.
             Judgement::Match(_) if content_wanted => {
                 self.content_not_compared.insert(key.clone());
@@ -297,10 +295,7 @@ impl Comparison {
         self.ranged.insert(key.clone(), pass.ranges);
         let seen = Seen {
             counts: pass.compared,
-            at: None,
-            content: None,
-            content_wanted: false,
-            counts_only: false,
+            ..Seen::default()
         };
         self.record(key, verdict, &seen);
         true

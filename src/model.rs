@@ -359,6 +359,9 @@ pub enum ContentRead {
     /// Asked for, but snapshots do not cover the table (MyISAM, Aria,
     /// MEMORY): its counts alone are compared.
     NotCovered,
+    /// Asked for, but the servers stopped hashing it whole (it has no key
+    /// to cut it by) at its limit: no later round fares better.
+    Stopped,
     /// Compared, or why it could not be read. Boxed: every reading pays
     /// for the field's size, and most carry no content.
     Read(Box<Result<ContentReading, SideError>>),

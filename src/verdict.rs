@@ -1,6 +1,7 @@
-//! What a comparison concludes of a table: its verdict, why it has none
-//! yet, and how a pass over a big table ended. Pure types, shared by
-//! `compare`, which reaches them, and `report`, which words them.
+//! What a comparison rests on and concludes of a table: what a round saw,
+//! its verdict, why it has none yet, and how a pass over a big table
+//! ended. Pure types, shared by `compare`, which reaches them, and
+//! `report`, which words them.
 
 use crate::consistency::{GtidPos, How};
 use crate::model::{Counts, RangeDiff, Role};
@@ -23,6 +24,9 @@ pub enum Unsettled {
     /// A big table with no key to cut it into ranges, whose count in one
     /// statement did not end within its limit.
     Uncut,
+    /// The same, counted (equal counts at one position), whose content
+    /// hashed in one statement did not end within its limit.
+    UncutContent,
 }
 
 /// Whether the run may look at pending tables again after this round.
@@ -66,6 +70,23 @@ pub struct Drifted {
     pub content: Option<Box<ContentReading>>,
     /// A table counted in key ranges: the ranges that differed.
     pub ranges: Vec<RangeDiff>,
+}
+
+/// What one round saw of a table on both sides: what its verdict rests on.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Seen<'a> {
+    pub(crate) counts: Counts,
+    /// The one position both were read at.
+    pub(crate) at: Option<&'a GtidPos>,
+    /// Its content, compared in the same snapshots.
+    pub(crate) content: Option<&'a ContentReading>,
+    /// The content was asked for and not compared: equal counts are no
+    /// verdict then.
+    pub(crate) content_wanted: bool,
+    /// The content was asked for, and snapshots do not cover the table.
+    pub(crate) counts_only: bool,
+    /// The servers stopped hashing it whole at its limit.
+    pub(crate) content_stopped: bool,
 }
 
 /// How far the last pass over a table counted in key ranges went.

@@ -8,7 +8,7 @@ use super::queue::RoundShared;
 use super::readings::ReplicaContent;
 use super::servers::{each_replica, Done, Dropouts, Lane};
 use crate::cli::ChecksumMethod;
-use crate::model::{Key, Look, ReplicaId, Role, SideError};
+use crate::model::{ContentRead, Key, Look, ReplicaId, Role, SideError};
 use crate::rowhash::{
     differing, differing_keys, show_key, ContentReading, KeyRange, Located, Method, Shape,
     SideContent, CHUNK_ROWS, KEYS_KEPT, NARROWED_RANGES,
@@ -74,19 +74,23 @@ struct Hashing<'a> {
     limit: Option<Duration>,
 }
 
+/// The content of a table on each replica, or why it was not read:
+/// `LeftOut` when `until` passed first (it is left for later), `Stopped`
+/// when the servers stopped hashing it whole at its limit.
+pub(super) type Compared = std::result::Result<Vec<ReplicaContent>, ContentRead>;
+
 /// Hashes `table` on the primary and on `replicas` at once, and compares;
-/// on a second look, narrows differing ranges down to key values. `None`
-/// when `until` passed first (the table's content is left for later).
+/// on a second look, narrows differing ranges down to key values.
 pub(super) fn compare_content(
     on: &RoundShared,
     lane: &mut Lane,
     table: &Table,
     replicas: &[ReplicaId],
     until: Instant,
-) -> Result<Option<Vec<ReplicaContent>>> {
+) -> Result<Compared> {
     let (ctx, key) = (on.ctx, &table.key);
     let Some(job) = &table.content else {
-        return Ok(None);
+        return Ok(Err(ContentRead::LeftOut));
     };
     let method = method(ctx, table, job, replicas);
     let limit = (method == Method::Whole && table.uncut(ctx.cfg.chunk_rows)).then(|| {
@@ -116,7 +120,7 @@ pub(super) fn compare_content(
                 replica,
                 reading: Err(side_error(Role::Primary, &e)),
             };
-            return Ok(Some(replicas.iter().map(failed).collect()));
+            return Ok(Ok(replicas.iter().map(failed).collect()));
         }
     };
     let plan = Plan {
@@ -124,10 +128,10 @@ pub(super) fn compare_content(
         shape: &job.shape,
         ranges: &ranges,
     };
-    let Some(sides) = hash_sides(&h, lane, &plan, until)? else {
-        return Ok(None);
-    };
-    judge_all(&h, lane, &plan, sides, job.look).map(Some)
+    match hash_sides(&h, lane, &plan, until)? {
+        Ok(sides) => judge_all(&h, lane, &plan, sides, job.look).map(Ok),
+        Err(why) => Ok(Err(why)),
+    }
 }
 
 /// Each replica still in the run against the primary.
@@ -168,8 +172,14 @@ fn side_error(side: Role, message: &str) -> SideError {
 }
 
 /// Every range's digests on the primary and on each replica, a few ranges
-/// per statement, all servers at once; `None` when `until` passes first.
-fn hash_sides(h: &Hashing, lane: &mut Lane, plan: &Plan, until: Instant) -> Result<Option<Sides>> {
+/// per statement, all servers at once; or why not (`until` passed first,
+/// or the servers stopped a statement at its limit).
+fn hash_sides(
+    h: &Hashing,
+    lane: &mut Lane,
+    plan: &Plan,
+    until: Instant,
+) -> Result<std::result::Result<Sides, ContentRead>> {
     let empty = || -> Side {
         Ok(SideContent {
             digests: Vec::new(),
@@ -186,7 +196,7 @@ fn hash_sides(h: &Hashing, lane: &mut Lane, plan: &Plan, until: Instant) -> Resu
         .collect();
     for group in plan.ranges.chunks(RANGES_PER_STATEMENT) {
         if Instant::now() > until {
-            return Ok(None);
+            return Ok(Err(ContentRead::LeftOut));
         }
         // `None`: the server stopped the statement at its limit.
         let digest = |s: &mut Session| -> Result<Option<Side>> {
@@ -203,19 +213,19 @@ fn hash_sides(h: &Hashing, lane: &mut Lane, plan: &Plan, until: Instant) -> Resu
             || each_replica(&mut lane.replicas, h.replicas, h.dropouts, |_, s| digest(s)),
         );
         let Some(got_p) = got_p? else {
-            return Ok(None);
+            return Ok(Err(ContentRead::Stopped));
         };
         extend(&mut p, got_p);
         for got in got_r {
             let Some(value) = got.value else {
-                return Ok(None);
+                return Ok(Err(ContentRead::Stopped));
             };
             if let Some(side) = r.iter_mut().find(|d| d.replica == got.replica) {
                 extend(&mut side.value, value);
             }
         }
     }
-    Ok(Some(Sides {
+    Ok(Ok(Sides {
         primary: p,
         replicas: r,
     }))

@@ -245,12 +245,12 @@ fn contents(
         // for a newer pair (and, without a state file, a later round).
         let aged = aligned.since.elapsed() >= ctx.cfg.max_snapshot_age;
         let found = match aged {
-            true => None,
+            true => Err(ContentRead::LeftOut),
             false => compare_content(on, lane, table, &replicas, until)?,
         };
         match found {
-            Some(found) => readings.add_content(&table.key, found),
-            None => readings.content_unread(&table.key, &replicas, ContentRead::LeftOut),
+            Ok(found) => readings.add_content(&table.key, found),
+            Err(why) => readings.content_unread(&table.key, &replicas, why),
         }
     }
     Ok(())

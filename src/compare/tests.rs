@@ -1,5 +1,7 @@
 use super::*;
+use crate::consistency::GtidPos;
 use crate::model::{ContentRead, Coverage, Listing, Reading, SideError, TableInfo};
+use crate::rowhash::ContentReading;
 use std::sync::Arc;
 
 pub(super) fn key(db: &str, t: &str) -> Key {
@@ -343,6 +345,33 @@ fn unreadable_content_names_the_side() {
     c.round(&keys(&r), &r, Look::First, Budget::Left);
     assert!(matches!(&c.verdicts[&key("a", "t")],
         Verdict::Unreadable { side: Role::Replica, error } if error == "checksum: Lock wait timeout"));
+}
+
+/// Content the servers stopped hashing whole at its limit (no key to cut
+/// the table by): equal counts at one position are unverified at once,
+/// with or without a rotation (no later run fares better); counts that
+/// differ are judged as ever.
+#[test]
+fn content_stopped_at_its_limit_is_unverified_at_once() {
+    for coverage in [Coverage::EveryRun, Coverage::Rotation] {
+        let mut r = round(&[("a", "t", 7, 7), ("a", "u", 7, 8)], Some("0-1-5"));
+        for reading in r.readings.values_mut() {
+            reading.content = ContentRead::Stopped;
+        }
+        let r = Round { coverage, ..r };
+        let mut c = Comparison::default();
+        let pending = c.round(&keys(&r), &r, Look::First, Budget::Left);
+        assert_eq!(pending, vec![key("a", "u")], "{coverage:?}");
+        let last = Some(Counts {
+            primary: 7,
+            replica: 7,
+        });
+        let why = Unsettled::UncutContent;
+        assert_eq!(
+            c.verdicts[&key("a", "t")],
+            Verdict::Unverified { last, why }
+        );
+    }
 }
 
 /// `round` with the content of every table asked for and left out.

@@ -70,6 +70,14 @@ fn unverified_says_why() {
         format!("shop.orders: unverified: not counted at one replication position in time{tail}")
     );
     assert_eq!(
+        words(Unsettled::UncutContent, true),
+        format!(
+            "shop.orders: unverified: counts equal at one replication position; no primary key \
+             or unique key of NOT NULL columns to hash its content in key ranges, and hashing it \
+             whole did not end within --max-snapshot-age or the time left of -t{tail}"
+        )
+    );
+    assert_eq!(
         words(Unsettled::Uncut, true),
         format!(
             "shop.orders: unverified: no primary key or unique key of NOT NULL columns to count \

@@ -146,6 +146,11 @@ fn unverified_words(key: &Key, last: Option<Counts>, why: Unsettled, positioned:
             "no primary key or unique key of NOT NULL columns to count it in key ranges, and \
              counting it whole did not end within --max-snapshot-age or the time left of -t"
         }
+        (Unsettled::UncutContent, _) => {
+            "counts equal at one replication position; no primary key or unique key of NOT NULL \
+             columns to hash its content in key ranges, and hashing it whole did not end within \
+             --max-snapshot-age or the time left of -t"
+        }
         (Unsettled::DifferedOnce, _) => {
             "differed at one replication position, not seen again in time"
         }
