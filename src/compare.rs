@@ -491,4 +491,6 @@ impl Comparison {
 #[cfg(test)]
 mod range_tests;
 #[cfg(test)]
+mod stopped_tests;
+#[cfg(test)]
 mod tests;
