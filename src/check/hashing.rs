@@ -70,8 +70,36 @@ struct Hashing<'a> {
     /// Columns not on both sides, not hashed.
     left_out: Vec<String>,
     /// A big table without a key to cut it by is hashed whole within a
-    /// limit: past it, its content is left out.
-    limit: Option<Duration>,
+    /// limit.
+    limit: Option<WholeLimit>,
+}
+
+/// How long a statement hashing a whole table may run, and what its stop
+/// means: `Stopped` at the table's own limit, `LeftOut` when the time for
+/// looks ran out first (a later run may fit it in).
+struct WholeLimit {
+    after: Duration,
+    stop: ContentRead,
+}
+
+impl WholeLimit {
+    /// The table's own limit, or what is left until `until` if less.
+    fn until(ctx: &Ctx, until: Instant) -> WholeLimit {
+        let (own, left) = (
+            ctx.whole_limit(),
+            until.saturating_duration_since(Instant::now()),
+        );
+        match left < own {
+            true => WholeLimit {
+                after: left,
+                stop: ContentRead::LeftOut,
+            },
+            false => WholeLimit {
+                after: own,
+                stop: ContentRead::Stopped,
+            },
+        }
+    }
 }
 
 /// The content of a table on each replica, or why it was not read:
@@ -93,10 +121,8 @@ pub(super) fn compare_content(
         return Ok(Err(ContentRead::LeftOut));
     };
     let method = method(ctx, table, job, replicas);
-    let limit = (method == Method::Whole && table.uncut(ctx.cfg.chunk_rows)).then(|| {
-        ctx.whole_limit()
-            .min(until.saturating_duration_since(Instant::now()))
-    });
+    let limit = (method == Method::Whole && table.uncut(ctx.cfg.chunk_rows))
+        .then(|| WholeLimit::until(ctx, until));
     let h = Hashing {
         ctx,
         dropouts: on.dropouts,
@@ -205,20 +231,30 @@ fn hash_sides(
                     s.checksum_table(plan.key)?
                         .map(|d| SideContent { digests: vec![d] }),
                 )),
-                _ => s.hash_ranges_within(plan.key, plan.shape, group, h.limit),
+                _ => s.hash_ranges_within(
+                    plan.key,
+                    plan.shape,
+                    group,
+                    h.limit.as_ref().map(|l| l.after),
+                ),
             })
         };
         let (got_p, got_r) = both(
             || digest(&mut lane.primary),
             || each_replica(&mut lane.replicas, h.replicas, h.dropouts, |_, s| digest(s)),
         );
+        let stop = h
+            .limit
+            .as_ref()
+            .map_or(ContentRead::LeftOut, |l| l.stop.clone());
+        let stopped = || Ok(Err(stop.clone()));
         let Some(got_p) = got_p? else {
-            return Ok(Err(ContentRead::Stopped));
+            return stopped();
         };
         extend(&mut p, got_p);
         for got in got_r {
             let Some(value) = got.value else {
-                return Ok(Err(ContentRead::Stopped));
+                return stopped();
             };
             if let Some(side) = r.iter_mut().find(|d| d.replica == got.replica) {
                 extend(&mut side.value, value);
