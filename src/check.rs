@@ -185,11 +185,11 @@ fn remember_passes(
     dropouts: &Dropouts,
 ) {
     let now = now_secs();
-    for (j, t) in ReplicaId::all(tracked.len()).zip(tracked.iter_mut()) {
+    for (j, t) in ReplicaId::all(tracked.len())
+        .zip(tracked.iter_mut())
+        .filter(|(j, _)| !dropouts.is_out(*j))
+    {
         let address = cfg.replicas[j.index()].address();
-        if dropouts.is_out(j) {
-            continue;
-        }
         let c = &t.found.comparison;
         let keys: BTreeSet<&Key> = carried[j.index()]
             .keys()

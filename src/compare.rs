@@ -349,11 +349,16 @@ impl Comparison {
     fn complete_pass(&mut self, key: &Key, r: &RangesRead) {
         self.pass_ends.insert(key.clone(), PassEnd::Complete);
         if let Some(left_out) = &r.content {
-            self.content_checked.insert(key.clone());
-            if !left_out.is_empty() {
-                self.content_columns_left_out
-                    .insert(key.clone(), left_out.clone());
-            }
+            self.content_compared(key, left_out);
+        }
+    }
+
+    /// `key`'s content was compared, over the columns on both sides.
+    fn content_compared(&mut self, key: &Key, left_out: &[String]) {
+        self.content_checked.insert(key.clone());
+        if !left_out.is_empty() {
+            self.content_columns_left_out
+                .insert(key.clone(), left_out.to_vec());
         }
     }
 
@@ -427,11 +432,7 @@ impl Comparison {
     /// `key`'s verdict, with what it rests on.
     fn record(&mut self, key: &Key, verdict: Verdict, seen: &Seen) {
         if let (Some(c), Some(_)) = (seen.content, seen.at) {
-            self.content_checked.insert(key.clone());
-            if !c.left_out.is_empty() {
-                self.content_columns_left_out
-                    .insert(key.clone(), c.left_out.clone());
-            }
+            self.content_compared(key, &c.left_out);
         }
         if seen.counts_only {
             self.counts_only.insert(key.clone());

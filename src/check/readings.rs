@@ -286,22 +286,17 @@ fn ranged_reading(look: Look, estimated: u64, content: Option<Vec<String>>) -> R
     }
 }
 
-/// Adds one range's counts (`placed`: read at one position) to a table's.
+/// Adds one range's counts (`placed`: read at one position) to a table's:
+/// a reading of that one range, taken in as another lane's would be.
 fn add_counts(reading: &mut Reading, counts: Counts, placed: bool, diff: Option<RangeDiff>) {
-    if let (Ok(p), Ok(q)) = (&mut reading.primary, &mut reading.replica) {
-        *p += counts.primary;
-        *q += counts.replica;
+    let mut one = ranged_reading(Look::First, 0, None);
+    if let Some(r) = one.ranges.as_mut() {
+        r.compared = counts;
+        r.ranges = 1;
+        r.all_placed = placed;
+        r.differing.extend(diff);
     }
-    let Some(r) = reading.ranges.as_mut() else {
-        return;
-    };
-    r.compared.primary += counts.primary;
-    r.compared.replica += counts.replica;
-    r.ranges += 1;
-    r.all_placed &= placed;
-    if let Some(d) = diff.filter(|_| r.differing.len() < DIFFERING_KEPT) {
-        r.differing.push(d);
-    }
+    combine(reading, one);
 }
 
 /// Takes in another lane's ranges of the same table.
